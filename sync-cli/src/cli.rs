@@ -1,0 +1,53 @@
+//! Command-line definitions (clap). Each subcommand's arguments live next to its code in
+//! [`crate::cmd`]; this file only lists them, so `anslag --help` reads as a table of contents.
+
+use clap::{Parser, Subcommand};
+
+use crate::cmd;
+
+/// anslag keeps community noticeboards up to date: build a listing from the feeds you already
+/// keep (iCalendar, RSS/Atom/JSON Feed, CSV), preview it, and push it to your boards.
+#[derive(Debug, Parser)]
+#[command(
+    name = "anslag",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Build a bundle (.ansl) for a board from calendar and feed files.
+    Build(cmd::build::Cmd),
+    /// Show what a bundle holds: header, validity window and events.
+    Inspect(cmd::inspect::Cmd),
+    /// Expand feeds into occurrences in a window, one JSON object per line.
+    Expand(cmd::expand::Cmd),
+    /// Render a bundle as the board would show it, into a PNG.
+    Preview(cmd::preview::Cmd),
+    /// Measure anslag against its peers and print a report.
+    #[command(subcommand)]
+    Bench(cmd::bench::Cmd),
+}
+
+impl Command {
+    /// Runs the subcommand.
+    ///
+    /// # Errors
+    /// Whatever the subcommand reports; `main` prints it with its context chain.
+    pub fn run(self) -> anyhow::Result<()> {
+        match self {
+            Command::Build(c) => c.run(),
+            Command::Inspect(c) => c.run(),
+            Command::Expand(c) => c.run(),
+            Command::Preview(c) => c.run(),
+            Command::Bench(c) => c.run(),
+        }
+    }
+}

@@ -1,0 +1,173 @@
+//! `anslag build`: feeds in, one bundle (.ansl) out.
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Context, Result};
+use chrono::NaiveDate;
+
+use crate::feeds::{self, Parsed, Window};
+use crate::listing::{self, BoardInfo};
+
+/// Build a bundle (.ansl) for a board from calendar and feed files.
+///
+/// Every occurrence in the window is converted to the board's wall-clock time (DST-correct)
+/// and stored in the compact format the kiosk reads in place. Bad items are reported as
+/// warnings with file, line and UID, and skipped; the rest is still built. Nothing is written
+/// unless the whole build succeeds, so the previous bundle stays in place.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Examples:
+  anslag build events.ics --tz Europe/Riga --from 2026-03-05 --days 14 --out hall.ansl
+  anslag build choir.ics library.ics --tz Europe/Stockholm --board library --centre 'Nässjö bibliotek' \\
+      --lang sv --out library.ansl
+
+Reproducible builds: set SOURCE_DATE_EPOCH to fix the build time (and the default sequence).")]
+pub struct Cmd {
+    /// Calendar files (.ics) to read.
+    #[arg(required = true, value_name = "FEED")]
+    pub feeds: Vec<PathBuf>,
+    /// The board's time zone (IANA name, e.g. Europe/Riga, Europe/Berlin, Europe/Stockholm).
+    #[arg(long, value_name = "ZONE", value_parser = parse_tz)]
+    pub tz: chrono_tz::Tz,
+    /// First day of the listing, YYYY-MM-DD [default: today in the board's zone].
+    #[arg(long, value_name = "DATE")]
+    pub from: Option<NaiveDate>,
+    /// Number of days the listing covers (the board warns when they are over).
+    #[arg(long, value_name = "N", default_value_t = 14, value_parser = clap::value_parser!(u16).range(1..))]
+    pub days: u16,
+    /// Where to write the bundle.
+    #[arg(long, short, value_name = "FILE.ansl")]
+    pub out: PathBuf,
+    /// Board identifier (used by `push` and fleets).
+    #[arg(long, default_value = "board")]
+    pub board: String,
+    /// Name shown in the board's header [default: the board identifier].
+    #[arg(long)]
+    pub centre: Option<String>,
+    /// Board UI language: de, lv, lt, et, fi, sv, da, pl, en or uk.
+    #[arg(long, default_value = "en")]
+    pub lang: String,
+    /// Sequence number; must grow with every bundle for a board [default: build time in seconds].
+    #[arg(long)]
+    pub sequence: Option<u64>,
+    /// Minutes until a fresher bundle is expected; later the board shows a "stale" note.
+    #[arg(long, value_name = "MINUTES", default_value_t = 24 * 60)]
+    pub refresh: u32,
+}
+
+/// Parses a time-zone name with a helpful error.
+pub fn parse_tz(name: &str) -> Result<chrono_tz::Tz, String> {
+    name.parse::<chrono_tz::Tz>().map_err(|_| {
+        format!(
+            "unknown time zone `{name}` (use an IANA name such as Europe/Riga or Europe/Berlin)"
+        )
+    })
+}
+
+/// Build time: `SOURCE_DATE_EPOCH` when set (reproducible builds), else now.
+pub fn build_time() -> Result<i64> {
+    match std::env::var("SOURCE_DATE_EPOCH") {
+        Ok(v) => v
+            .trim()
+            .parse()
+            .with_context(|| format!("SOURCE_DATE_EPOCH `{v}` is not a number of seconds")),
+        Err(_) => Ok(chrono::Utc::now().timestamp()),
+    }
+}
+
+/// Reads and expands one feed file into the window.
+pub fn load_feed(path: &std::path::Path, window: &Window) -> Result<Parsed> {
+    let source = path.display().to_string();
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read feed {source}"))?;
+    let text = String::from_utf8_lossy(&bytes);
+    let looks_like_ics = text
+        .trim_start_matches('\u{feff}')
+        .trim_start()
+        .starts_with("BEGIN:VCALENDAR");
+    if looks_like_ics {
+        Ok(feeds::ics::parse_ics(
+            &text,
+            &source,
+            window,
+            &Default::default(),
+        ))
+    } else {
+        bail!(
+            "{source}: not an iCalendar file (other feed kinds are read by the full feed pipeline)"
+        )
+    }
+}
+
+impl Cmd {
+    /// Runs the command.
+    ///
+    /// # Errors
+    /// A feed cannot be read, the options are inconsistent, or the output cannot be written.
+    pub fn run(self) -> Result<()> {
+        let created_at = build_time()?;
+        let from = match self.from {
+            Some(d) => d,
+            None => chrono::DateTime::from_timestamp(created_at, 0)
+                .context("build time out of range")?
+                .with_timezone(&self.tz)
+                .date_naive(),
+        };
+        let to = from
+            .checked_add_days(chrono::Days::new(u64::from(self.days)))
+            .context("window ends beyond the calendar")?;
+        let window = Window {
+            from,
+            to,
+            tz: self.tz,
+        };
+
+        let mut occurrences = Vec::new();
+        let mut skipped = 0;
+        for path in &self.feeds {
+            let parsed = load_feed(path, &window)?;
+            for d in &parsed.diagnostics {
+                eprintln!("warning: {d}");
+            }
+            skipped += parsed.diagnostics.len();
+            occurrences.extend(parsed.occurrences);
+        }
+
+        let info = BoardInfo {
+            centre: self.centre.clone().unwrap_or_else(|| self.board.clone()),
+            board: self.board.clone(),
+            language: self.lang.clone(),
+            sequence: self.sequence.unwrap_or(created_at.max(0) as u64),
+            created_at,
+            refresh_minutes: self.refresh,
+        };
+        let bytes = listing::encode(&occurrences, &window, &info)?;
+        let count = anslag_core::bundle::Bundle::parse(&bytes)
+            .context("the freshly built bundle does not verify (a bug: please report it)")?
+            .len();
+        write_atomically(&self.out, &bytes)?;
+        let per_event = if count > 0 {
+            bytes.len() as f64 / count as f64
+        } else {
+            0.0
+        };
+        eprintln!(
+            "wrote {}: {count} events, {} bytes ({per_event:.1} bytes/event), {from} … {} ({} days, {}), sequence {}{}",
+            self.out.display(),
+            bytes.len(),
+            to.pred_opt().unwrap_or(to),
+            self.days,
+            self.tz,
+            info.sequence,
+            if skipped > 0 { format!("; {skipped} problems reported above") } else { String::new() },
+        );
+        Ok(())
+    }
+}
+
+/// Writes `bytes` to `path` via a temporary file and a rename, so a reader (or a crash)
+/// never sees half a bundle.
+pub fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
+    let tmp = path.with_extension("ansl.tmp");
+    std::fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("cannot move {} into place", tmp.display()))
+}

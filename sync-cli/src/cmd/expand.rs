@@ -1,0 +1,245 @@
+//! `anslag expand`: expand feeds into occurrences inside a window and print one JSON object per
+//! line, the inspection and conformance view of what `anslag build` will put on a board.
+//!
+//! ```text
+//! anslag expand club.ics --from 2026-01-01 --to 2026-03-01 --tz Europe/Riga
+//! {"uid":"a@x","summary":"Koris","location":null,"start":"2026-01-05T18:00:00",...}
+//! ```
+//!
+//! Design notes:
+//! - Each input is sniffed into a [`FeedKind`] and handed to its parser; the kinds share the
+//!   calendar record schema except RSS/Atom/JSON Feed entries (issue 4).
+//! - Records are sorted by (start, uid, end, summary); an occurrence with the same UID and start
+//!   as one from an earlier feed is dropped (the same event published in two calendars).
+//! - Diagnostics go to stderr as `warning: file:line (UID x): message`; a bad item never stops
+//!   the other items or feeds.
+
+use std::collections::HashSet;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use crate::feeds::ics::{self, IcsOccurrence, IcsOptions};
+use crate::feeds::{Diagnostic, Window};
+
+/// Arguments of `anslag expand`.
+#[derive(Debug, clap::Args)]
+pub struct Cmd {
+    /// Feed files (iCalendar; RSS/Atom/JSON Feed and CSV where supported).
+    #[arg(required = true)]
+    pub feeds: Vec<PathBuf>,
+    /// First day of the window (board time, from 00:00).
+    #[arg(long, value_name = "DATE")]
+    pub from: NaiveDate,
+    /// First day after the window (exclusive, board time 00:00).
+    #[arg(long, value_name = "DATE")]
+    pub to: NaiveDate,
+    /// The board's time zone (IANA name), e.g. Europe/Riga.
+    #[arg(long, value_name = "ZONE")]
+    pub tz: chrono_tz::Tz,
+    /// Read calendars RFC-strictly: ignore Google's X-WR-TIMEZONE.
+    #[arg(long)]
+    pub ignore_x_wr_timezone: bool,
+}
+
+/// What a feed file holds, decided from its name and first bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FeedKind {
+    /// iCalendar (`BEGIN:VCALENDAR`).
+    Ics,
+    /// RSS, Atom or JSON Feed.
+    Feed,
+    /// A spreadsheet export.
+    Csv,
+}
+
+impl FeedKind {
+    /// Sniffs the kind: content first (servers lie about names), then the extension.
+    pub fn detect(path: &Path, bytes: &[u8]) -> Option<FeedKind> {
+        let head = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+        let start = head
+            .iter()
+            .position(|b| !b.is_ascii_whitespace())
+            .unwrap_or(0);
+        let head = head.get(start..).unwrap_or_default();
+        let prefix = head.get(..15.min(head.len())).unwrap_or_default();
+        if prefix.eq_ignore_ascii_case(b"BEGIN:VCALENDAR") || prefix.starts_with(b"BEGIN:VEVENT") {
+            return Some(FeedKind::Ics);
+        }
+        if head.starts_with(b"<") || head.starts_with(b"{") {
+            return Some(FeedKind::Feed);
+        }
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase);
+        match ext.as_deref() {
+            Some("ics" | "ical" | "ifb" | "icalendar") => Some(FeedKind::Ics),
+            Some("csv" | "tsv" | "txt") => Some(FeedKind::Csv),
+            Some("xml" | "rss" | "atom" | "json") => Some(FeedKind::Feed),
+            _ => None,
+        }
+    }
+}
+
+/// One calendar record of the output (key order is the schema's).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CalendarRecord {
+    /// UID, `null` when the source had none.
+    pub uid: Option<String>,
+    /// SUMMARY, `null` when missing.
+    pub summary: Option<String>,
+    /// LOCATION, `null` when missing.
+    pub location: Option<String>,
+    /// `YYYY-MM-DDTHH:MM:SS` board wall-clock, or `YYYY-MM-DD` when all-day.
+    pub start: String,
+    /// Same format; exclusive for all-day.
+    pub end: String,
+    /// DATE-valued.
+    pub all_day: bool,
+    /// Floating time in the source.
+    pub floating: bool,
+    /// STATUS:CANCELLED.
+    pub cancelled: bool,
+}
+
+impl CalendarRecord {
+    /// The record for an iCalendar occurrence.
+    pub fn from_ics(o: &IcsOccurrence) -> CalendarRecord {
+        let occ = &o.occurrence;
+        CalendarRecord {
+            uid: o.has_uid.then(|| occ.uid.clone()),
+            summary: o.has_summary.then(|| occ.summary.clone()),
+            location: o.has_location.then(|| occ.location.clone()),
+            start: wall_clock(occ.start, occ.all_day),
+            end: wall_clock(occ.end, occ.all_day),
+            all_day: occ.all_day,
+            floating: occ.floating,
+            cancelled: occ.cancelled,
+        }
+    }
+
+    fn sort_key(&self) -> (&str, &str, &str, &str) {
+        (
+            &self.start,
+            self.uid.as_deref().unwrap_or(""),
+            &self.end,
+            self.summary.as_deref().unwrap_or(""),
+        )
+    }
+}
+
+/// `YYYY-MM-DDTHH:MM:SS`, or `YYYY-MM-DD` for all-day (written directly: chrono's format
+/// strings are re-parsed on every call, which shows in the benchmark).
+pub fn wall_clock(t: chrono::NaiveDateTime, all_day: bool) -> String {
+    use chrono::{Datelike, Timelike};
+    if all_day {
+        format!("{:04}-{:02}-{:02}", t.year(), t.month(), t.day())
+    } else {
+        format!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+            t.year(),
+            t.month(),
+            t.day(),
+            t.hour(),
+            t.minute(),
+            t.second()
+        )
+    }
+}
+
+/// Everything `expand` prints, before printing.
+#[derive(Debug, Default)]
+pub struct Expanded {
+    /// Calendar-schema records, sorted.
+    pub records: Vec<CalendarRecord>,
+    /// Warnings, in input order.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Expands already-read feeds: `(name, bytes)` each. This is the code path of the command and of
+/// the conformance test.
+///
+/// # Errors
+/// A feed whose kind cannot be told or is not supported in this build.
+pub fn expand_feeds(
+    feeds: &[(String, Vec<u8>)],
+    window: &Window,
+    opts: &IcsOptions,
+) -> anyhow::Result<Expanded> {
+    let mut out = Expanded::default();
+    let mut seen: HashSet<(String, String)> = HashSet::new();
+    for (name, bytes) in feeds {
+        let kind = FeedKind::detect(Path::new(name), bytes)
+            .with_context(|| format!("{name}: cannot tell what kind of feed this is"))?;
+        let mut records = match kind {
+            FeedKind::Ics => {
+                let text = ics::decode(bytes);
+                let e = ics::expand_ics(&text, name, window, opts);
+                out.diagnostics.extend(e.diagnostics);
+                e.occurrences
+                    .iter()
+                    .map(CalendarRecord::from_ics)
+                    .collect::<Vec<_>>()
+            }
+            FeedKind::Feed | FeedKind::Csv => {
+                anyhow::bail!("{name}: {kind:?} feeds are not supported by `expand` in this build")
+            }
+        };
+        // The same event in two feeds appears once; within one feed the parser decides.
+        let here: HashSet<(String, String)> = records
+            .iter()
+            .filter_map(|r| r.uid.clone().map(|u| (u, r.start.clone())))
+            .collect();
+        records.retain(|r| match &r.uid {
+            Some(u) => !seen.contains(&(u.clone(), r.start.clone())),
+            None => true,
+        });
+        seen.extend(here);
+        out.records.extend(records);
+    }
+    out.records.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    Ok(out)
+}
+
+impl Cmd {
+    /// Runs the command.
+    ///
+    /// # Errors
+    /// Unreadable input files, unknown feed kinds, or a failed write to stdout.
+    pub fn run(self) -> anyhow::Result<()> {
+        if self.to <= self.from {
+            anyhow::bail!("--to ({}) must be after --from ({})", self.to, self.from);
+        }
+        let window = Window {
+            from: self.from,
+            to: self.to,
+            tz: self.tz,
+        };
+        let opts = IcsOptions {
+            ignore_x_wr_timezone: self.ignore_x_wr_timezone,
+        };
+        let mut feeds = Vec::with_capacity(self.feeds.len());
+        for path in &self.feeds {
+            let bytes =
+                std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+            feeds.push((path.display().to_string(), bytes));
+        }
+        let expanded = expand_feeds(&feeds, &window, &opts)?;
+        for d in &expanded.diagnostics {
+            eprintln!("warning: {d}");
+        }
+        let stdout = std::io::stdout();
+        let mut w = std::io::BufWriter::new(stdout.lock());
+        for r in &expanded.records {
+            serde_json::to_writer(&mut w, r).context("writing JSON")?;
+            w.write_all(b"\n").context("writing output")?;
+        }
+        w.flush().context("writing output")?;
+        Ok(())
+    }
+}

@@ -1,0 +1,7 @@
+//! One module per subcommand: each has a clap `Cmd` and a `run`.
+
+pub mod bench;
+pub mod build;
+pub mod expand;
+pub mod inspect;
+pub mod preview;

@@ -1,0 +1,91 @@
+//! Feed ingestion: turn what coordinators already keep (iCalendar, RSS/Atom/JSON Feed, CSV)
+//! into [`Occurrence`]s on the board's wall clock inside a [`Window`].
+//!
+//! Every parser follows the same rule: a bad item is reported as a [`Diagnostic`] (file, line,
+//! UID where known) and skipped; the good items are still returned.
+
+use chrono::{NaiveDate, NaiveDateTime};
+
+pub mod ics;
+
+pub mod csv;
+pub mod feed;
+pub mod fetch;
+pub mod textdate;
+
+/// The time window a listing covers, in the board's time zone.
+#[derive(Debug, Clone)]
+pub struct Window {
+    /// First day shown (board-local, from 00:00).
+    pub from: NaiveDate,
+    /// First day *not* shown (exclusive, board-local 00:00).
+    pub to: NaiveDate,
+    /// The board's time zone: every time ends up as wall-clock time here.
+    pub tz: chrono_tz::Tz,
+}
+
+/// One occurrence of an event, in board wall-clock time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Occurrence {
+    /// UID of the series (or a stable id made up for sources without one).
+    pub uid: String,
+    /// Title.
+    pub summary: String,
+    /// Place.
+    pub location: String,
+    /// Longer text (plain text, HTML already stripped).
+    pub description: String,
+    /// First category, if any.
+    pub category: String,
+    /// Link for more information.
+    pub url: String,
+    /// Language tag of the text (`lv`, `de`, ...), empty when unknown.
+    pub language: String,
+    /// Start, board wall-clock. For all-day events the time is 00:00.
+    pub start: NaiveDateTime,
+    /// End (exclusive), board wall-clock. For all-day events 00:00 of the day after.
+    pub end: NaiveDateTime,
+    /// All-day (DATE-valued) occurrence.
+    pub all_day: bool,
+    /// Floating time in the source (no zone): taken as board time.
+    pub floating: bool,
+    /// STATUS:CANCELLED (series or this occurrence): shown struck through.
+    pub cancelled: bool,
+    /// The date was found in free text (RSS post), not in a structured field.
+    pub date_from_text: bool,
+}
+
+/// A problem with one item of a feed; the item was skipped (or repaired, as the message says).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    /// File path or URL of the feed.
+    pub source: String,
+    /// 1-based line in the (unfolded) source where the item starts, when known.
+    pub line: Option<usize>,
+    /// UID (or other id) of the item, when known.
+    pub uid: Option<String>,
+    /// What was wrong, and what was done about it.
+    pub message: String,
+}
+
+impl std::fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.source)?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+        }
+        if let Some(uid) = &self.uid {
+            write!(f, " (UID {uid})")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+/// What a feed produced: the good occurrences and the problems met on the way.
+#[derive(Debug, Clone, Default)]
+pub struct Parsed {
+    /// Occurrences that overlap the window.
+    pub occurrences: Vec<Occurrence>,
+    /// Skipped or repaired items.
+    pub diagnostics: Vec<Diagnostic>,
+}

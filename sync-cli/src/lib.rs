@@ -1,0 +1,12 @@
+//! The `anslag` command-line tool as a library, so end-to-end tests and benchmarks can drive
+//! the same code the binary runs.
+//!
+//! Stages of the data flow, one module each:
+//! [`feeds`] (fetch + parse + expand into board wall-clock occurrences) →
+//! [`listing`] (normalise, de-duplicate, hand to `anslag_core::bundle`) →
+//! [`cmd`] (one module per subcommand).
+
+pub mod cli;
+pub mod cmd;
+pub mod feeds;
+pub mod listing;

@@ -1,0 +1,187 @@
+//! `anslag build` and `anslag inspect` end to end, through the real binary.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn anslag(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_anslag"))
+        .args(args)
+        .env("SOURCE_DATE_EPOCH", "1774000000")
+        .output()
+        .expect("runs anslag")
+}
+
+fn data(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli_build_inspect");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+fn build(out: &Path) -> Output {
+    anslag(&[
+        "build",
+        &data("foundation.ics"),
+        "--tz",
+        "Europe/Riga",
+        "--from",
+        "2026-03-27",
+        "--days",
+        "7",
+        "--board",
+        "hall-door",
+        "--centre",
+        "Ķekavas tautas nams",
+        "--lang",
+        "lv",
+        "--sequence",
+        "5",
+        "--out",
+        out.to_str().unwrap(),
+    ])
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn build_then_inspect_matches_golden_report() {
+    let out = tmp("hall.ansl");
+    let o = build(&out);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("4 events"), "{}", stderr(&o));
+
+    let o = anslag(&["inspect", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let report = String::from_utf8(o.stdout)
+        .unwrap()
+        .replace(out.to_str().unwrap(), "hall.ansl");
+    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/inspect-foundation.txt");
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&golden, &report).unwrap();
+    }
+    let want = std::fs::read_to_string(&golden).expect("golden file (UPDATE_GOLDEN=1 creates it)");
+    assert_eq!(
+        report,
+        want,
+        "inspect report differs from {}",
+        golden.display()
+    );
+}
+
+#[test]
+fn inspect_json_has_the_documented_shape_and_wall_clock_times() {
+    let out = tmp("json.ansl");
+    assert!(build(&out).status.success());
+    let o = anslag(&["inspect", "--json", out.to_str().unwrap()]);
+    assert!(o.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["event_count"], 4);
+    assert_eq!(v["header"]["board"], "hall-door");
+    assert_eq!(v["header"]["sequence"], 5);
+    assert_eq!(v["header"]["valid_from"], "2026-03-27");
+    let e = &v["events"];
+    assert_eq!(e[0]["title"], "Kora mēģinājums");
+    assert_eq!(e[0]["place"], "Tautas nams „Ķekava“, Rīgas iela 22");
+    assert_eq!(
+        (e[0]["start"].as_str(), e[0]["end"].as_str()),
+        (Some("2026-03-27T18:00"), Some("2026-03-27T19:30"))
+    );
+    assert_eq!(e[1]["all_day"], true);
+    assert_eq!(e[1]["end"], "2026-03-30T00:00");
+    // 05:00Z on the day DST starts is 08:00 EEST in Riga.
+    assert_eq!(e[2]["start"], "2026-03-29T08:00");
+    assert_eq!(e[2]["cancelled"], true);
+    assert_eq!(e[3]["floating"], true);
+    assert_eq!(e[3]["start"], "2026-03-30T17:00");
+}
+
+#[test]
+fn builds_are_reproducible() {
+    let (a, b) = (tmp("a.ansl"), tmp("b.ansl"));
+    assert!(build(&a).status.success());
+    assert!(build(&b).status.success());
+    assert_eq!(std::fs::read(a).unwrap(), std::fs::read(b).unwrap());
+}
+
+#[test]
+fn damaged_bundles_are_refused_with_the_reason() {
+    let good = tmp("good.ansl");
+    assert!(build(&good).status.success());
+    let bytes = std::fs::read(&good).unwrap();
+    let cases: [(&str, Vec<u8>, &str); 3] = [
+        (
+            "truncated.ansl",
+            bytes[..bytes.len() / 2].to_vec(),
+            "truncated",
+        ),
+        (
+            "flipped.ansl",
+            {
+                let mut b = bytes.clone();
+                let m = b.len() / 2;
+                b[m] ^= 1;
+                b
+            },
+            "CRC mismatch",
+        ),
+        ("text.ansl", b"BEGIN:VCALENDAR\r\n".to_vec(), "bad magic"),
+    ];
+    for (name, content, reason) in cases {
+        let path = tmp(name);
+        std::fs::write(&path, content).unwrap();
+        let o = anslag(&["inspect", path.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(1), "{name}");
+        let err = stderr(&o);
+        assert!(err.contains(name) && err.contains(reason), "{name}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+}
+
+#[test]
+fn failed_build_keeps_the_last_good_bundle() {
+    let out = tmp("keep.ansl");
+    assert!(build(&out).status.success());
+    let before = std::fs::read(&out).unwrap();
+    let o = anslag(&[
+        "build",
+        "/nonexistent/feed.ics",
+        "--tz",
+        "Europe/Riga",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("/nonexistent/feed.ics"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(std::fs::read(&out).unwrap(), before);
+}
+
+#[test]
+fn unknown_time_zone_is_explained() {
+    let o = anslag(&[
+        "build",
+        &data("foundation.ics"),
+        "--tz",
+        "Europe/Atlantis",
+        "--out",
+        "x.ansl",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("unknown time zone `Europe/Atlantis`"),
+        "{}",
+        stderr(&o)
+    );
+}
