@@ -73,7 +73,12 @@ fn ics_cases_match_reference() {
             .lines()
             .enumerate()
             .filter(|(_, l)| !l.trim().is_empty())
-            .map(|(i, l)| (i + 1, normalise(&serde_json::from_str(l).expect("expected json"))))
+            .map(|(i, l)| {
+                (
+                    i + 1,
+                    normalise(&serde_json::from_str(l).expect("expected json")),
+                )
+            })
             .collect();
         n_records += want.len();
         let case = expected.trim_start_matches("ics/");
@@ -97,7 +102,9 @@ fn ics_cases_match_reference() {
     }
     for (case, line, why) in ALLOWED {
         if !seen_allowed.contains(&(case.to_string(), *line)) {
-            failures.push(format!("{case}:{line}: allowed difference no longer occurs ({why})"));
+            failures.push(format!(
+                "{case}:{line}: allowed difference no longer occurs ({why})"
+            ));
         }
     }
     assert!(n_cases >= 60, "only {n_cases} ics cases found");

@@ -42,14 +42,18 @@ fn s(a: &str, b: &str) -> (String, String) {
 
 #[test]
 fn single_event_fields_and_zones() {
-    let ics = cal("BEGIN:VEVENT\nUID:a@x\nDTSTART;TZID=Europe/Berlin:20260110T180000\n\
+    let ics = cal(
+        "BEGIN:VEVENT\nUID:a@x\nDTSTART;TZID=Europe/Berlin:20260110T180000\n\
          DTEND;TZID=Europe/Berlin:20260110T200000\nSUMMARY;LANGUAGE=lv:Koris\n\
          LOCATION:Zāle\nDESCRIPTION:Nāciet\\, visi!\nCATEGORIES:Mūzika,Kultūra\n\
-         URL:https://example.invalid/k\nEND:VEVENT\n");
+         URL:https://example.invalid/k\nEND:VEVENT\n",
+    );
     let w = window("2026-01-01", "2026-03-01", "Europe/Riga");
     let p = parse_ics(&ics, "t.ics", &w, &IcsOptions::default());
     assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
-    let [o] = p.occurrences.as_slice() else { panic!("one occurrence: {:?}", p.occurrences) };
+    let [o] = p.occurrences.as_slice() else {
+        panic!("one occurrence: {:?}", p.occurrences)
+    };
     assert_eq!(o.uid, "a@x");
     assert_eq!(o.summary, "Koris");
     assert_eq!(o.location, "Zāle");
@@ -65,10 +69,12 @@ fn single_event_fields_and_zones() {
 
 #[test]
 fn windows_zone_names_utc_and_floating() {
-    let ics = cal("BEGIN:VEVENT\nUID:w\nDTSTART;TZID=W. Europe Standard Time:20260110T180000\n\
+    let ics = cal(
+        "BEGIN:VEVENT\nUID:w\nDTSTART;TZID=W. Europe Standard Time:20260110T180000\n\
          DURATION:PT1H30M\nEND:VEVENT\n\
          BEGIN:VEVENT\nUID:u\nDTSTART:20260111T170000Z\nEND:VEVENT\n\
-         BEGIN:VEVENT\nUID:f\nDTSTART:20260112T170000\nDTEND:20260112T180000\nEND:VEVENT\n");
+         BEGIN:VEVENT\nUID:f\nDTSTART:20260112T170000\nDTEND:20260112T180000\nEND:VEVENT\n",
+    );
     let w = window("2026-01-01", "2026-03-01", "Europe/Riga");
     let r = run(&ics, &w);
     assert_eq!(
@@ -81,7 +87,10 @@ fn windows_zone_names_utc_and_floating() {
             s("2026-01-12T17:00:00", "2026-01-12T18:00:00"),
         ]
     );
-    assert_eq!(r.iter().map(|r| r.floating).collect::<Vec<_>>(), [false, false, true]);
+    assert_eq!(
+        r.iter().map(|r| r.floating).collect::<Vec<_>>(),
+        [false, false, true]
+    );
 }
 
 const CLUB_ZONE: &str = "BEGIN:VTIMEZONE\nTZID:Club Standard Time\n\
@@ -177,10 +186,12 @@ fn recurrence_with_exdate_overrides_and_cancellation() {
 
 #[test]
 fn this_and_future_moves_later_instances() {
-    let ics = cal("BEGIN:VEVENT\nUID:t\nSUMMARY:Old\nDTSTART:20260105T180000\nDTEND:20260105T190000\n\
+    let ics = cal(
+        "BEGIN:VEVENT\nUID:t\nSUMMARY:Old\nDTSTART:20260105T180000\nDTEND:20260105T190000\n\
          RRULE:FREQ=WEEKLY;COUNT=4\nEND:VEVENT\n\
          BEGIN:VEVENT\nUID:t\nRECURRENCE-ID;RANGE=THISANDFUTURE:20260112T180000\nSUMMARY:New\n\
-         DTSTART:20260112T170000\nDTEND:20260112T180000\nEND:VEVENT\n");
+         DTSTART:20260112T170000\nDTEND:20260112T180000\nEND:VEVENT\n",
+    );
     let w = window("2026-01-01", "2026-03-01", "Europe/Riga");
     let r = run(&ics, &w);
     let got: Vec<_> = r
@@ -223,22 +234,34 @@ fn until_forms_and_dst_crossing_keeps_wall_clock() {
 
 #[test]
 fn override_only_calendar() {
-    let ics = cal("BEGIN:VEVENT\nUID:o\nRECURRENCE-ID:20260110T100000\nDTSTART:20260111T100000\n\
-         SUMMARY:Only this one\nEND:VEVENT\n");
+    let ics = cal(
+        "BEGIN:VEVENT\nUID:o\nRECURRENCE-ID:20260110T100000\nDTSTART:20260111T100000\n\
+         SUMMARY:Only this one\nEND:VEVENT\n",
+    );
     let w = window("2026-01-01", "2026-03-01", "Europe/Riga");
-    assert_eq!(spans(&run(&ics, &w)), [s("2026-01-11T10:00:00", "2026-01-11T10:00:00")]);
+    assert_eq!(
+        spans(&run(&ics, &w)),
+        [s("2026-01-11T10:00:00", "2026-01-11T10:00:00")]
+    );
 }
 
 #[test]
 fn broken_series_is_reported_and_the_rest_kept() {
-    let ics = cal("BEGIN:VEVENT\nUID:good\nDTSTART:20260110T100000\nEND:VEVENT\n\
+    let ics = cal(
+        "BEGIN:VEVENT\nUID:good\nDTSTART:20260110T100000\nEND:VEVENT\n\
          BEGIN:VEVENT\nUID:bad-rule\nDTSTART:20260110T100000\nRRULE:FREQ=WEEKLY;UNTL=20260301\n\
          END:VEVENT\n\
          BEGIN:VEVENT\nUID:no-start\nSUMMARY:x\nEND:VEVENT\n\
-         BEGIN:VEVENT\nUID:bad-date\nDTSTART:20261310T100000\nEND:VEVENT\n");
+         BEGIN:VEVENT\nUID:bad-date\nDTSTART:20261310T100000\nEND:VEVENT\n",
+    );
     let w = window("2026-01-01", "2026-03-01", "Europe/Riga");
     let (r, d) = run_opts(&ics, &w, &IcsOptions::default());
-    assert_eq!(r.iter().filter_map(|r| r.uid.as_deref()).collect::<Vec<_>>(), ["good"]);
+    assert_eq!(
+        r.iter()
+            .filter_map(|r| r.uid.as_deref())
+            .collect::<Vec<_>>(),
+        ["good"]
+    );
     let bad: Vec<_> = d.iter().map(|d| (d.uid.as_deref(), d.line)).collect();
     assert_eq!(
         bad,
@@ -248,17 +271,26 @@ fn broken_series_is_reported_and_the_rest_kept() {
             (Some("bad-date"), Some(17))
         ]
     );
-    assert!(d[0].to_string().starts_with("t.ics:8 (UID bad-rule): "), "{}", d[0]);
+    assert!(
+        d[0].to_string().starts_with("t.ics:8 (UID bad-rule): "),
+        "{}",
+        d[0]
+    );
 }
 
 #[test]
 fn duplicates_across_feeds_appear_once() {
     let a = cal("BEGIN:VEVENT\nUID:same\nDTSTART:20260110T100000Z\nSUMMARY:A\nEND:VEVENT\n");
-    let b = cal("BEGIN:VEVENT\nUID:same\nDTSTART:20260110T100000Z\nSUMMARY:B\nEND:VEVENT\n\
-         BEGIN:VEVENT\nUID:other\nDTSTART:20260110T100000Z\nEND:VEVENT\n");
+    let b = cal(
+        "BEGIN:VEVENT\nUID:same\nDTSTART:20260110T100000Z\nSUMMARY:B\nEND:VEVENT\n\
+         BEGIN:VEVENT\nUID:other\nDTSTART:20260110T100000Z\nEND:VEVENT\n",
+    );
     let w = window("2026-01-01", "2026-03-01", "Europe/Riga");
     let e = expand_feeds(
-        &[("a.ics".into(), a.into_bytes()), ("b.ics".into(), b.into_bytes())],
+        &[
+            ("a.ics".into(), a.into_bytes()),
+            ("b.ics".into(), b.into_bytes()),
+        ],
         &w,
         &IcsOptions::default(),
     )

@@ -143,7 +143,7 @@ fn time_per_call(budget: Duration, mut f: impl FnMut() -> u64) -> f64 {
 }
 
 /// Reads every field of every event, as a renderer would: our side.
-fn touch_anslag(bytes: &[u8]) -> u64 {
+pub fn touch_anslag(bytes: &[u8]) -> u64 {
     let Ok(b) = Bundle::parse(bytes) else {
         return 0;
     };
@@ -168,7 +168,8 @@ fn touch_anslag(bytes: &[u8]) -> u64 {
     acc
 }
 
-fn touch_postcard(bytes: &[u8]) -> u64 {
+/// The same for the zero-copy postcard peer.
+pub fn touch_postcard(bytes: &[u8]) -> u64 {
     let Ok(events) = postcard::from_bytes::<Vec<PlainEventRef<'_>>>(bytes) else {
         return 0;
     };
@@ -195,7 +196,8 @@ fn touch_postcard(bytes: &[u8]) -> u64 {
     acc
 }
 
-fn touch_json(bytes: &[u8]) -> u64 {
+/// The same for the serde_json peer.
+pub fn touch_json(bytes: &[u8]) -> u64 {
     let Ok(events) = serde_json::from_slice::<Vec<PlainEvent<'_>>>(bytes) else {
         return 0;
     };
@@ -232,8 +234,27 @@ fn tight_window(path: &Path, tz: chrono_tz::Tz) -> Result<(Window, Vec<Occurrenc
     Ok((Window { from, to, tz }, parsed.occurrences))
 }
 
-fn measure(path: &Path, args: &FormatArgs) -> Result<FormatResult> {
-    let (window, occurrences) = tight_window(path, args.tz)?;
+/// A feed's bundle and the two peers' encodings of the same events.
+#[derive(Debug)]
+pub struct Encodings {
+    /// Number of events.
+    pub events: usize,
+    /// anslag bundle bytes.
+    pub anslag: Vec<u8>,
+    /// Plain postcard structs.
+    pub postcard: Vec<u8>,
+    /// serde_json of the same structs.
+    pub json: Vec<u8>,
+    /// Milliseconds `listing::encode` took.
+    pub encode_ms: f64,
+}
+
+/// Builds the three encodings of one feed over its tightest window.
+///
+/// # Errors
+/// The feed cannot be read, holds no events, or a decoder fails on its own output.
+pub fn encodings(path: &Path, tz: chrono_tz::Tz) -> Result<Encodings> {
+    let (window, occurrences) = tight_window(path, tz)?;
     let info = BoardInfo {
         board: "bench".into(),
         centre: "Benchmark".into(),
@@ -269,6 +290,23 @@ fn measure(path: &Path, args: &FormatArgs) -> Result<FormatResult> {
     if touch_postcard(&pc) == 0 || touch_anslag(&ours) == 0 {
         bail!("{}: a decoder failed on its own output", path.display());
     }
+    Ok(Encodings {
+        events: n,
+        anslag: ours,
+        postcard: pc,
+        json,
+        encode_ms,
+    })
+}
+
+fn measure(path: &Path, args: &FormatArgs) -> Result<FormatResult> {
+    let Encodings {
+        events: n,
+        anslag: ours,
+        postcard: pc,
+        json,
+        encode_ms,
+    } = encodings(path, args.tz)?;
 
     let budget = Duration::from_millis(args.time_ms);
     let per_event = |ns: f64| ns / n as f64;

@@ -409,6 +409,31 @@ impl<'a> Row<'a> {
     }
 }
 
+/// Decodes a spreadsheet export to text: UTF-8 (BOM optional) or UTF-16 with a BOM, as Excel
+/// writes for "Unicode text"; anything else that is not UTF-8 is read as Windows-1252 (what
+/// Excel's plain "CSV" is in de/sv/da/fi) and says so in the returned warning, since Baltic and
+/// Polish exports would need 1257/1250 and only the user can tell: "save as CSV UTF-8".
+pub fn decode_text(bytes: &[u8]) -> (String, Option<String>) {
+    if let Some((enc, _)) = encoding_rs::Encoding::for_bom(bytes) {
+        let (text, _, _) = enc.decode(bytes);
+        return (text.into_owned(), None);
+    }
+    match std::str::from_utf8(bytes) {
+        Ok(s) => (s.to_owned(), None),
+        Err(_) => {
+            let (text, _, _) = encoding_rs::WINDOWS_1252.decode(bytes);
+            (
+                text.into_owned(),
+                Some(
+                    "not UTF-8: read as Windows-1252; save the sheet as \"CSV UTF-8\" if letters \
+                     look wrong"
+                        .to_owned(),
+                ),
+            )
+        }
+    }
+}
+
 /// A date, optionally followed by a time: `2026-06-06`, `06.06.2026`, `6.6.26`, `06/06/2026`,
 /// `2026-06-06T18:00`, `06.06.2026 18:00`.
 pub fn parse_date_time(cell: &str) -> Option<(NaiveDate, Option<NaiveTime>)> {
@@ -526,6 +551,16 @@ mod tests {
         assert_eq!(parse_time("6 pm"), t(18, 0));
         assert_eq!(parse_time("25:00"), None);
         assert_eq!(parse_time("abends"), None);
+    }
+
+    #[test]
+    fn decoding() {
+        assert_eq!(decode_text(b"\xEF\xBB\xBFa;b").0, "a;b");
+        assert_eq!(decode_text(b"\xFF\xFEa\0;\0").0, "a;");
+        let (t, w) = decode_text(b"K\xF6ln");
+        assert_eq!(t, "Köln");
+        assert!(w.is_some());
+        assert_eq!(decode_text("Rīga".as_bytes()), ("Rīga".to_owned(), None));
     }
 
     #[test]

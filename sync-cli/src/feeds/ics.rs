@@ -169,7 +169,7 @@ pub fn expand_ics(text: &str, source: &str, window: &Window, opts: &IcsOptions) 
         }
     }
     let bounds = Bounds::new(window);
-    for series in group_series(events) {
+    for series in group_series(&events) {
         expand_series(&series, window, &bounds, source, &mut out);
     }
     out
@@ -774,7 +774,11 @@ fn read_vevent(
             }
             ICalendarProperty::Rrule => match e.values.first() {
                 Some(ICalendarValue::RecurrenceRule(r)) => match Rule::from_calcard(r) {
-                    Ok(rule) => ev.rrules.push(rule),
+                    Ok(rule) => {
+                        // Almost always one rule: no spare capacity per event.
+                        ev.rrules.reserve_exact(1);
+                        ev.rrules.push(rule);
+                    }
                     Err(err) => ev.broken.push(err.to_string()),
                 },
                 // `RRULE:` with nothing after it (calendarlabs exports): no recurrence.
@@ -972,18 +976,19 @@ fn rdates(
     }
 }
 
-/// A master event with its overrides (same UID), or an override-only group.
-struct Series {
-    masters: Vec<Vevent>,
-    overrides: Vec<Vevent>,
+/// A master event with its overrides (same UID), or an override-only group. Borrowed: a
+/// `Vec<Vevent>` per series would cost a 4-slot allocation of whole events for every UID.
+struct Series<'e> {
+    masters: Vec<&'e Vevent>,
+    overrides: Vec<&'e Vevent>,
 }
 
-fn group_series(events: Vec<Vevent>) -> Vec<Series> {
-    let mut order: Vec<Series> = Vec::new();
-    let mut by_uid: HashMap<String, usize> = HashMap::new();
+fn group_series(events: &[Vevent]) -> Vec<Series<'_>> {
+    let mut order: Vec<Series<'_>> = Vec::with_capacity(events.len());
+    let mut by_uid: HashMap<&str, usize> = HashMap::with_capacity(events.len());
     for ev in events {
         let idx = match &ev.uid {
-            Some(uid) => *by_uid.entry(uid.clone()).or_insert_with(|| {
+            Some(uid) => *by_uid.entry(uid.as_str()).or_insert_with(|| {
                 order.push(Series {
                     masters: Vec::new(),
                     overrides: Vec::new(),
@@ -1096,11 +1101,11 @@ fn expand_series(
     let pick = |evs: &[&Vevent]| -> Option<usize> {
         (0..evs.len()).max_by_key(|&i| evs.get(i).map_or(0, |e| e.sequence))
     };
-    let masters: Vec<&Vevent> = series.masters.iter().collect();
-    let master = pick(&masters).and_then(|i| masters.get(i).copied());
+    let masters: &[&Vevent] = &series.masters;
+    let master = pick(masters).and_then(|i| masters.get(i).copied());
 
     let mut overrides: Vec<&Vevent> = Vec::new();
-    for ov in &series.overrides {
+    for &ov in &series.overrides {
         if let Some(msg) = ov.broken.first() {
             out.diagnostics
                 .push(diag(source, ov, format!("{msg}; override skipped")));
