@@ -2,14 +2,17 @@
 
 use std::path::PathBuf;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use chrono::NaiveDate;
 
+use crate::cmd::expand::FeedKind;
 use crate::feeds::{self, Parsed, Window};
 use crate::listing::{self, BoardInfo};
 
 /// Build a bundle (.ansl) for a board from calendar and feed files.
 ///
+/// Calendars are expanded (recurrences, exceptions, time zones), feed posts become notices
+/// (dated by the dates written in them, when there are any), spreadsheet rows become events.
 /// Every occurrence in the window is converted to the board's wall-clock time (DST-correct)
 /// and stored in the compact format the kiosk reads in place. Bad items are reported as
 /// warnings with file, line and UID, and skipped; the rest is still built. Nothing is written
@@ -23,7 +26,7 @@ Examples:
 
 Reproducible builds: set SOURCE_DATE_EPOCH to fix the build time (and the default sequence).")]
 pub struct Cmd {
-    /// Calendar files (.ics) to read.
+    /// Feed files to read: iCalendar (.ics), RSS/Atom/JSON Feed, or spreadsheets saved as CSV.
     #[arg(required = true, value_name = "FEED")]
     pub feeds: Vec<PathBuf>,
     /// The board's time zone (IANA name, e.g. Europe/Riga, Europe/Berlin, Europe/Stockholm).
@@ -76,26 +79,53 @@ pub fn build_time() -> Result<i64> {
 }
 
 /// Reads and expands one feed file into the window.
+///
+/// # Errors
+/// The file cannot be read or its kind cannot be told; problems *inside* a feed are
+/// diagnostics in the result, not errors.
 pub fn load_feed(path: &std::path::Path, window: &Window) -> Result<Parsed> {
     let source = path.display().to_string();
     let bytes = std::fs::read(path).with_context(|| format!("cannot read feed {source}"))?;
-    let text = String::from_utf8_lossy(&bytes);
-    let looks_like_ics = text
-        .trim_start_matches('\u{feff}')
-        .trim_start()
-        .starts_with("BEGIN:VCALENDAR");
-    if looks_like_ics {
-        Ok(feeds::ics::parse_ics(
-            &text,
-            &source,
-            window,
-            &Default::default(),
-        ))
-    } else {
-        bail!(
-            "{source}: not an iCalendar file (other feed kinds are read by the full feed pipeline)"
-        )
-    }
+    parse_feed_bytes(&source, &bytes, window, &feeds::ics::IcsOptions::default(), None)
+}
+
+/// Parses one feed of any kind (iCalendar, RSS/Atom/JSON Feed, CSV) into occurrences in the
+/// window. `lang_hint` is used for feed entries that declare no language.
+///
+/// # Errors
+/// The kind cannot be told, or a feed document is not readable at all.
+pub fn parse_feed_bytes(
+    source: &str,
+    bytes: &[u8],
+    window: &Window,
+    opts: &feeds::ics::IcsOptions,
+    lang_hint: Option<&str>,
+) -> Result<Parsed> {
+    let kind = FeedKind::detect(std::path::Path::new(source), bytes).with_context(|| {
+        format!("{source}: cannot tell what kind of feed this is (expected iCalendar, RSS/Atom/JSON Feed or CSV)")
+    })?;
+    Ok(match kind {
+        FeedKind::Ics => feeds::ics::parse_ics(&feeds::ics::decode(bytes), source, window, opts),
+        FeedKind::Csv => {
+            let (text, warning) = feeds::csv::decode_text(bytes);
+            let mut parsed = feeds::csv::parse_csv(&text, source, window);
+            if let Some(message) = warning {
+                parsed.diagnostics.insert(
+                    0,
+                    feeds::Diagnostic { source: source.to_string(), line: None, uid: None, message },
+                );
+            }
+            parsed
+        }
+        FeedKind::Feed => {
+            let entries = feeds::feed::parse_feed(bytes, source).with_context(|| format!("{source}: unreadable feed"))?;
+            let occurrences = entries
+                .iter()
+                .flat_map(|e| feeds::feed::entry_occurrences(e, window, lang_hint))
+                .collect();
+            Parsed { occurrences, diagnostics: Vec::new() }
+        }
+    })
 }
 
 impl Cmd {

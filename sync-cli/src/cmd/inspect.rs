@@ -101,7 +101,7 @@ pub fn write_report(out: &mut impl Write, name: &str, b: &Bundle<'_>) -> Result<
     writeln!(out)?;
     writeln!(
         out,
-        "  {:<20} {:<5}  {:<6} TITLE — PLACE",
+        "  {:<20} {:<7} {:<5} TITLE — PLACE",
         "START", "END", "FLAGS"
     )?;
     for e in b.events() {
@@ -121,6 +121,8 @@ pub fn write_report(out: &mut impl Write, name: &str, b: &Bundle<'_>) -> Result<
             } else {
                 "all day".to_string()
             }
+        } else if e.duration_minutes() == 0 {
+            String::new()
         } else if end.date == s.date {
             hm(end)
         } else {
@@ -141,7 +143,7 @@ pub fn write_report(out: &mut impl Write, name: &str, b: &Bundle<'_>) -> Result<
         };
         writeln!(
             out,
-            "  {start:<20} {end:<5}  {flags:<6} {}{place}",
+            "  {start:<20} {end:<7} {flags:<5} {}{place}",
             e.title()
         )?;
     }
