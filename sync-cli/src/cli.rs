@@ -23,6 +23,8 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run the whole chain on built-in example feeds and write the board's picture.
+    Demo(cmd::demo::Cmd),
     /// Build a bundle (.ansl) for a board from calendar and feed files.
     Build(cmd::build::Cmd),
     /// Show what a bundle holds: header, validity window and events.
@@ -43,6 +45,7 @@ impl Command {
     /// Whatever the subcommand reports; `main` prints it with its context chain.
     pub fn run(self) -> anyhow::Result<()> {
         match self {
+            Command::Demo(c) => c.run(),
             Command::Build(c) => c.run(),
             Command::Inspect(c) => c.run(),
             Command::Expand(c) => c.run(),

@@ -2,6 +2,7 @@
 
 pub mod bench;
 pub mod build;
+pub mod demo;
 pub mod expand;
 pub mod inspect;
 pub mod preview;
