@@ -86,7 +86,13 @@ pub fn build_time() -> Result<i64> {
 pub fn load_feed(path: &std::path::Path, window: &Window) -> Result<Parsed> {
     let source = path.display().to_string();
     let bytes = std::fs::read(path).with_context(|| format!("cannot read feed {source}"))?;
-    parse_feed_bytes(&source, &bytes, window, &feeds::ics::IcsOptions::default(), None)
+    parse_feed_bytes(
+        &source,
+        &bytes,
+        window,
+        &feeds::ics::IcsOptions::default(),
+        None,
+    )
 }
 
 /// Parses one feed of any kind (iCalendar, RSS/Atom/JSON Feed, CSV) into occurrences in the
@@ -112,18 +118,27 @@ pub fn parse_feed_bytes(
             if let Some(message) = warning {
                 parsed.diagnostics.insert(
                     0,
-                    feeds::Diagnostic { source: source.to_string(), line: None, uid: None, message },
+                    feeds::Diagnostic {
+                        source: source.to_string(),
+                        line: None,
+                        uid: None,
+                        message,
+                    },
                 );
             }
             parsed
         }
         FeedKind::Feed => {
-            let entries = feeds::feed::parse_feed(bytes, source).with_context(|| format!("{source}: unreadable feed"))?;
+            let entries = feeds::feed::parse_feed(bytes, source)
+                .with_context(|| format!("{source}: unreadable feed"))?;
             let occurrences = entries
                 .iter()
                 .flat_map(|e| feeds::feed::entry_occurrences(e, window, lang_hint))
                 .collect();
-            Parsed { occurrences, diagnostics: Vec::new() }
+            Parsed {
+                occurrences,
+                diagnostics: Vec::new(),
+            }
         }
     })
 }
