@@ -8,8 +8,11 @@ use chrono::NaiveDate;
 
 use crate::cmd::build::{parse_feed_bytes, write_atomically};
 use crate::cmd::inspect::write_report;
+use crate::cmd::preview::{parse_now, render_screen};
 use crate::feeds::{ics::IcsOptions, Window};
 use crate::listing::{self, BoardInfo};
+use anslag_kiosk::profile::{EPD_7IN5, LCD_320X240};
+use anslag_kiosk::render::Options;
 
 /// The example feeds, compiled into the binary so the demo runs anywhere.
 pub const EXAMPLE_FEEDS: [(&str, &str); 3] = [
@@ -25,8 +28,8 @@ pub const EXAMPLE_FEEDS: [(&str, &str); 3] = [
 ];
 
 /// Run the whole chain on built-in example data: build a listing from a calendar, an RSS feed
-/// and a spreadsheet (Latvian, German, Swedish, Polish, Ukrainian), hand it to a simulated
-/// kiosk, and write what the board shows as a PNG.
+/// and a spreadsheet (Latvian, German, Swedish, Polish, Ukrainian), hand it to the kiosk code,
+/// and write what the board shows as PNGs (e-paper and LCD).
 ///
 /// Everything happens offline, on this machine, in a few seconds. The output folder holds the
 /// example feeds (to look at or edit), the bundle and the picture.
@@ -108,6 +111,31 @@ impl Cmd {
         );
         let mut out = std::io::stdout().lock();
         write_report(&mut out, &bundle_path.display().to_string(), &bundle)?;
+        drop(out);
+
+        // 3. The kiosk: validates the bundle in place and draws the screen for the moment.
+        println!(
+            "\n3. Kiosk (the anslag-kiosk library, as the firmware runs it), at {}:",
+            self.now
+        );
+        let now = parse_now(&bundle, &self.now)?;
+        for (profile, file) in [(EPD_7IN5, "board.png"), (LCD_320X240, "board-lcd.png")] {
+            let screen = render_screen(&bundle, now, &profile, &Options::default())?;
+            let path = self.out_dir.join(file);
+            std::fs::write(&path, &screen.png)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            println!(
+                "   {:<12} {}×{}  {} events on page {}/{}  frame sha256 {}…  → {}",
+                profile.name,
+                profile.width,
+                profile.height,
+                screen.shown.events,
+                screen.shown.page + 1,
+                screen.shown.pages,
+                &screen.frame_hash[..16],
+                path.display()
+            );
+        }
         Ok(())
     }
 }
