@@ -118,6 +118,33 @@ pub fn events(occurrences: &[Occurrence]) -> Result<Vec<EventSpec<'_>>> {
         .collect()
 }
 
+/// One warning per event and character the kiosk's fonts cannot draw (it would show a box):
+/// `"Feier 🎉" (UID x): '🎉' U+1F389 …`. Titles, places and categories are checked: they are
+/// what the board shows.
+pub fn glyph_warnings<I>(events: I) -> Vec<String>
+where
+    I: IntoIterator<Item = (String, [String; 3])>,
+{
+    let mut out = Vec::new();
+    for (who, texts) in events {
+        let mut seen: Vec<char> = Vec::new();
+        for t in &texts {
+            for c in anslag_kiosk::text::unsupported_chars(t) {
+                if !seen.contains(&c) {
+                    seen.push(c);
+                }
+            }
+        }
+        for c in seen {
+            out.push(format!(
+                "{who}: character '{c}' (U+{:04X}) is not in the kiosk's fonts and will show as a box",
+                u32::from(c)
+            ));
+        }
+    }
+    out
+}
+
 /// Builds the bundle bytes for `occurrences` on a board.
 ///
 /// # Errors
@@ -172,6 +199,20 @@ mod tests {
             (minute("2026-10-25T01:00:00Z"), 120)
         );
         assert!(o[0].from_utc_minute <= minute("2026-02-28T22:00:00Z"));
+    }
+
+    #[test]
+    fn glyph_warnings_name_event_and_character() {
+        let w = glyph_warnings([(
+            "\"Sommerfest 🎉\" (UID s1)".to_string(),
+            [
+                "Sommerfest 🎉".to_string(),
+                "Łódź – Café".to_string(),
+                String::new(),
+            ],
+        )]);
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(w[0].contains("UID s1") && w[0].contains("U+1F389"), "{w:?}");
     }
 
     #[test]

@@ -177,6 +177,16 @@ impl Cmd {
             occurrences.extend(parsed.occurrences);
         }
 
+        let named = occurrences.iter().map(|o| {
+            (
+                format!("\"{}\" (UID {}, {})", o.summary, o.uid, o.start),
+                [o.summary.clone(), o.location.clone(), o.category.clone()],
+            )
+        });
+        for w in listing::glyph_warnings(named) {
+            eprintln!("warning: {w}");
+        }
+
         let info = BoardInfo {
             centre: self.centre.clone().unwrap_or_else(|| self.board.clone()),
             board: self.board.clone(),
@@ -196,8 +206,9 @@ impl Cmd {
             0.0
         };
         eprintln!(
-            "wrote {}: {count} events, {} bytes ({per_event:.1} bytes/event), {from} … {} ({} days, {}), sequence {}{}",
+            "wrote {}: {count} event{}, {} bytes ({per_event:.1} bytes/event), {from} … {} ({} days, {}), sequence {}{}",
             self.out.display(),
+            if count == 1 { "" } else { "s" },
             bytes.len(),
             to.pred_opt().unwrap_or(to),
             self.days,

@@ -36,6 +36,19 @@ impl Cmd {
         let bytes = std::fs::read(&self.file).with_context(|| format!("cannot read {name}"))?;
         let bundle =
             Bundle::parse(&bytes).with_context(|| format!("{name} is not a valid bundle"))?;
+        let named = bundle.events().enumerate().map(|(i, e)| {
+            (
+                format!("event {i} \"{}\" ({})", e.title(), e.start()),
+                [
+                    e.title().to_string(),
+                    e.place().to_string(),
+                    e.category().to_string(),
+                ],
+            )
+        });
+        for w in crate::listing::glyph_warnings(named) {
+            eprintln!("warning: {w}");
+        }
         let mut out = std::io::stdout().lock();
         if self.json {
             serde_json::to_writer_pretty(&mut out, &bundle)?;
