@@ -64,18 +64,20 @@ impl Lang {
     /// The language for a BCP 47 tag (`lv`, `de-AT`, `sv_SE`…); English when unknown.
     pub fn from_tag(tag: &str) -> Lang {
         let primary = tag.split(['-', '_']).next().unwrap_or("");
-        match primary.to_ascii_lowercase().as_bytes() {
-            b"de" => Lang::De,
-            b"lv" => Lang::Lv,
-            b"lt" => Lang::Lt,
-            b"et" => Lang::Et,
-            b"fi" => Lang::Fi,
-            b"sv" => Lang::Sv,
-            b"da" => Lang::Da,
-            b"pl" => Lang::Pl,
-            b"uk" => Lang::Uk,
-            _ => Lang::En,
-        }
+        const TAGS: [(&str, Lang); 9] = [
+            ("de", Lang::De),
+            ("lv", Lang::Lv),
+            ("lt", Lang::Lt),
+            ("et", Lang::Et),
+            ("fi", Lang::Fi),
+            ("sv", Lang::Sv),
+            ("da", Lang::Da),
+            ("pl", Lang::Pl),
+            ("uk", Lang::Uk),
+        ];
+        TAGS.iter()
+            .find(|(t, _)| t.eq_ignore_ascii_case(primary))
+            .map_or(Lang::En, |&(_, l)| l)
     }
 
     /// The words of this language.

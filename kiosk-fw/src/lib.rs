@@ -26,5 +26,6 @@ pub mod board;
 pub mod framebuf;
 pub mod i18n;
 pub mod profile;
+pub mod refresh;
 pub mod render;
 pub mod text;

@@ -96,6 +96,8 @@ fn has_second_line(e: &Event<'_>) -> bool {
 }
 
 /// One positioned element of the layout.
+// Only one lives at a time, on the stack, and there is no heap to box the big variant into.
+#[allow(clippy::large_enum_variant)]
 enum Item<'a> {
     Day(anslag_core::time::Date),
     Event(Event<'a>, Wrapped<TITLE_LINES>),
@@ -346,4 +348,20 @@ fn draw_item<D: DrawTarget<Color = BinaryColor>>(d: &mut D, item: &Item<'_>, y: 
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Rendering keeps its working data on the stack: these are the big items, held to a budget
+    /// so a change that bloats them is noticed (the frame buffer itself is the caller's).
+    #[test]
+    fn working_data_stays_small() {
+        let wrapped = core::mem::size_of::<Wrapped<TITLE_LINES>>();
+        let item = core::mem::size_of::<Item<'static>>();
+        let buf = core::mem::size_of::<Buf>();
+        std::println!("Wrapped<2> {wrapped} B, layout item {item} B, text buffer {buf} B");
+        assert!(wrapped <= 1024 && item <= 1200 && buf <= 128);
+    }
 }
