@@ -3,38 +3,53 @@
 //!
 //! Font choice (measured, see docs/KIOSK.md): `embedded-graphics` mono fonts. Of those, only
 //! the ISO 8859-13 set covers every Baltic-rim letter we need (lv, lt, et, pl, de, sv, fi, da),
-//! so it is the primary face; Cyrillic (uk) falls back per character to the ISO 8859-5 face of
-//! the same cell size, so columns stay aligned. A character neither has is drawn as a hollow
-//! box — never the silent `?` the fonts would draw — and [`unsupported_chars`] lets the CLI
-//! warn about it when a bundle is built.
+//! so it is the primary font of every face; the other ISO 8859 sets of the same cell size
+//! follow per character for the rest of Latin-1 and Latin Extended-A, and ISO 8859-5 for
+//! Cyrillic (uk). A character no font has is drawn as a hollow box — never the silent `?` the
+//! fonts would draw — and [`unsupported_chars`] lets the CLI warn about it when a bundle is
+//! built.
 
-use embedded_graphics::mono_font::{iso_8859_13 as baltic, iso_8859_5 as cyrillic, MonoFont, MonoTextStyle};
+use embedded_graphics::mono_font::{self, MonoFont, MonoTextStyle};
 use embedded_graphics::pixelcolor::BinaryColor;
 use embedded_graphics::prelude::*;
 use embedded_graphics::primitives::{PrimitiveStyle, Rectangle};
 use embedded_graphics::text::{Baseline, Text};
 
-/// A face: the same cell size in the primary (Baltic Latin) and the Cyrillic font.
+/// A face: one cell size, as a chain of fonts tried in order for each character. The first is
+/// ISO 8859-13 (Baltic rim: lv, lt, et, pl, de, sv, fi, da); then the other ISO 8859 Latin sets
+/// for the rest of Latin-1 and Latin Extended-A; last ISO 8859-5 for Cyrillic. All have the same
+/// cell size, so columns stay aligned whatever font a character comes from.
 #[derive(Debug, Clone, Copy)]
 pub struct Face {
-    latin: &'static MonoFont<'static>,
-    cyrillic: &'static MonoFont<'static>,
+    chain: &'static [&'static MonoFont<'static>; CHAIN],
 }
 
+/// Fonts in a face's fallback chain.
+pub const CHAIN: usize = 11;
+
 impl Face {
+    fn primary(&self) -> &'static MonoFont<'static> {
+        self.chain[0]
+    }
+
     /// Cell width including spacing: every character advances by this much.
     pub fn advance(&self) -> i32 {
-        (self.latin.character_size.width + self.latin.character_spacing) as i32
+        (self.primary().character_size.width + self.primary().character_spacing) as i32
     }
 
     /// Line height.
     pub fn height(&self) -> i32 {
-        self.latin.character_size.height as i32
+        self.primary().character_size.height as i32
     }
 
     /// How many characters fit in `width` pixels.
     pub fn columns(&self, width: i32) -> usize {
         usize::try_from(width / self.advance().max(1)).unwrap_or(0)
+    }
+
+    /// The first font of the chain that has `c`.
+    fn font_for(&self, c: char) -> Option<&'static MonoFont<'static>> {
+        self.chain.iter().copied().find(|f| has_glyph(f, c))
     }
 }
 
@@ -51,21 +66,126 @@ pub struct Faces {
     pub small: Face,
 }
 
+static H_LARGE: [&MonoFont<'static>; CHAIN] = [
+    &mono_font::iso_8859_13::FONT_9X18_BOLD,
+    &mono_font::iso_8859_1::FONT_9X18_BOLD,
+    &mono_font::iso_8859_2::FONT_9X18_BOLD,
+    &mono_font::iso_8859_4::FONT_9X18_BOLD,
+    &mono_font::iso_8859_10::FONT_9X18_BOLD,
+    &mono_font::iso_8859_14::FONT_9X18_BOLD,
+    &mono_font::iso_8859_15::FONT_9X18_BOLD,
+    &mono_font::iso_8859_16::FONT_9X18_BOLD,
+    &mono_font::iso_8859_3::FONT_9X18_BOLD,
+    &mono_font::iso_8859_9::FONT_9X18_BOLD,
+    &mono_font::iso_8859_5::FONT_9X18_BOLD,
+];
+static T_LARGE: [&MonoFont<'static>; CHAIN] = [
+    &mono_font::iso_8859_13::FONT_9X15_BOLD,
+    &mono_font::iso_8859_1::FONT_9X15_BOLD,
+    &mono_font::iso_8859_2::FONT_9X15_BOLD,
+    &mono_font::iso_8859_4::FONT_9X15_BOLD,
+    &mono_font::iso_8859_10::FONT_9X15_BOLD,
+    &mono_font::iso_8859_14::FONT_9X15_BOLD,
+    &mono_font::iso_8859_15::FONT_9X15_BOLD,
+    &mono_font::iso_8859_16::FONT_9X15_BOLD,
+    &mono_font::iso_8859_3::FONT_9X15_BOLD,
+    &mono_font::iso_8859_9::FONT_9X15_BOLD,
+    &mono_font::iso_8859_5::FONT_9X15_BOLD,
+];
+static B_LARGE: [&MonoFont<'static>; CHAIN] = [
+    &mono_font::iso_8859_13::FONT_9X15,
+    &mono_font::iso_8859_1::FONT_9X15,
+    &mono_font::iso_8859_2::FONT_9X15,
+    &mono_font::iso_8859_4::FONT_9X15,
+    &mono_font::iso_8859_10::FONT_9X15,
+    &mono_font::iso_8859_14::FONT_9X15,
+    &mono_font::iso_8859_15::FONT_9X15,
+    &mono_font::iso_8859_16::FONT_9X15,
+    &mono_font::iso_8859_3::FONT_9X15,
+    &mono_font::iso_8859_9::FONT_9X15,
+    &mono_font::iso_8859_5::FONT_9X15,
+];
+static S_LARGE: [&MonoFont<'static>; CHAIN] = [
+    &mono_font::iso_8859_13::FONT_7X13,
+    &mono_font::iso_8859_1::FONT_7X13,
+    &mono_font::iso_8859_2::FONT_7X13,
+    &mono_font::iso_8859_4::FONT_7X13,
+    &mono_font::iso_8859_10::FONT_7X13,
+    &mono_font::iso_8859_14::FONT_7X13,
+    &mono_font::iso_8859_15::FONT_7X13,
+    &mono_font::iso_8859_16::FONT_7X13,
+    &mono_font::iso_8859_3::FONT_7X13,
+    &mono_font::iso_8859_9::FONT_7X13,
+    &mono_font::iso_8859_5::FONT_7X13,
+];
+static H_SMALL: [&MonoFont<'static>; CHAIN] = [
+    &mono_font::iso_8859_13::FONT_7X13_BOLD,
+    &mono_font::iso_8859_1::FONT_7X13_BOLD,
+    &mono_font::iso_8859_2::FONT_7X13_BOLD,
+    &mono_font::iso_8859_4::FONT_7X13_BOLD,
+    &mono_font::iso_8859_10::FONT_7X13_BOLD,
+    &mono_font::iso_8859_14::FONT_7X13_BOLD,
+    &mono_font::iso_8859_15::FONT_7X13_BOLD,
+    &mono_font::iso_8859_16::FONT_7X13_BOLD,
+    &mono_font::iso_8859_3::FONT_7X13_BOLD,
+    &mono_font::iso_8859_9::FONT_7X13_BOLD,
+    &mono_font::iso_8859_5::FONT_7X13_BOLD,
+];
+static T_SMALL: [&MonoFont<'static>; CHAIN] = [
+    &mono_font::iso_8859_13::FONT_6X13_BOLD,
+    &mono_font::iso_8859_1::FONT_6X13_BOLD,
+    &mono_font::iso_8859_2::FONT_6X13_BOLD,
+    &mono_font::iso_8859_4::FONT_6X13_BOLD,
+    &mono_font::iso_8859_10::FONT_6X13_BOLD,
+    &mono_font::iso_8859_14::FONT_6X13_BOLD,
+    &mono_font::iso_8859_15::FONT_6X13_BOLD,
+    &mono_font::iso_8859_16::FONT_6X13_BOLD,
+    &mono_font::iso_8859_3::FONT_6X13_BOLD,
+    &mono_font::iso_8859_9::FONT_6X13_BOLD,
+    &mono_font::iso_8859_5::FONT_6X13_BOLD,
+];
+static B_SMALL: [&MonoFont<'static>; CHAIN] = [
+    &mono_font::iso_8859_13::FONT_6X13,
+    &mono_font::iso_8859_1::FONT_6X13,
+    &mono_font::iso_8859_2::FONT_6X13,
+    &mono_font::iso_8859_4::FONT_6X13,
+    &mono_font::iso_8859_10::FONT_6X13,
+    &mono_font::iso_8859_14::FONT_6X13,
+    &mono_font::iso_8859_15::FONT_6X13,
+    &mono_font::iso_8859_16::FONT_6X13,
+    &mono_font::iso_8859_3::FONT_6X13,
+    &mono_font::iso_8859_9::FONT_6X13,
+    &mono_font::iso_8859_5::FONT_6X13,
+];
+static S_SMALL: [&MonoFont<'static>; CHAIN] = [
+    &mono_font::iso_8859_13::FONT_6X10,
+    &mono_font::iso_8859_1::FONT_6X10,
+    &mono_font::iso_8859_2::FONT_6X10,
+    &mono_font::iso_8859_4::FONT_6X10,
+    &mono_font::iso_8859_10::FONT_6X10,
+    &mono_font::iso_8859_14::FONT_6X10,
+    &mono_font::iso_8859_15::FONT_6X10,
+    &mono_font::iso_8859_16::FONT_6X10,
+    &mono_font::iso_8859_3::FONT_6X10,
+    &mono_font::iso_8859_9::FONT_6X10,
+    &mono_font::iso_8859_5::FONT_6X10,
+];
+
 /// Faces for large (800×480) and small (≤ 400×300) panels.
-pub const fn faces(large: bool) -> Faces {
+pub fn faces(large: bool) -> Faces {
     if large {
         Faces {
-            heading: Face { latin: &baltic::FONT_9X18_BOLD, cyrillic: &cyrillic::FONT_9X18_BOLD },
-            title: Face { latin: &baltic::FONT_9X15_BOLD, cyrillic: &cyrillic::FONT_9X15_BOLD },
-            body: Face { latin: &baltic::FONT_9X15, cyrillic: &cyrillic::FONT_9X15 },
-            small: Face { latin: &baltic::FONT_7X13, cyrillic: &cyrillic::FONT_7X13 },
+            heading: Face { chain: &H_LARGE },
+            title: Face { chain: &T_LARGE },
+            body: Face { chain: &B_LARGE },
+            small: Face { chain: &S_LARGE },
         }
     } else {
         Faces {
-            heading: Face { latin: &baltic::FONT_7X13_BOLD, cyrillic: &cyrillic::FONT_7X13_BOLD },
-            title: Face { latin: &baltic::FONT_6X13_BOLD, cyrillic: &cyrillic::FONT_6X13_BOLD },
-            body: Face { latin: &baltic::FONT_6X13, cyrillic: &cyrillic::FONT_6X13 },
-            small: Face { latin: &baltic::FONT_6X10, cyrillic: &cyrillic::FONT_6X10 },
+            heading: Face { chain: &H_SMALL },
+            title: Face { chain: &T_SMALL },
+            body: Face { chain: &B_SMALL },
+            small: Face { chain: &S_SMALL },
         }
     }
 }
@@ -87,33 +207,35 @@ fn substitute(c: char) -> Option<&'static str> {
         '\u{00A0}' | '\u{2009}' | '\u{202F}' | '\t' => " ",
         '\n' | '\r' => " ",
         '•' | '·' => "·",
+        // The few letters of Latin-1, Latin Extended-A and Cyrillic that no ISO 8859 font has
+        // (measured by the coverage test): their base letters, which every reader recognises.
+        'Ґ' => "Г",
+        'ґ' => "г",
+        'Ѝ' => "И",
+        'ѝ' => "и",
+        'ѐ' => "е",
+        'Ĕ' => "E",
+        'ĕ' => "e",
+        'Ĭ' => "I",
+        'ĭ' => "i",
+        'Ŏ' => "O",
+        'ŏ' => "o",
+        'Ĳ' => "IJ",
+        'ĳ' => "ij",
+        'Ŀ' => "L·",
+        'ŀ' => "l·",
+        'ŉ' => "'n",
+        'ſ' => "s",
         _ => return None,
     })
-}
-
-/// How a character is shown.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Glyph {
-    Latin(char),
-    Cyrillic(char),
-    Missing,
-}
-
-fn glyph(face: &Face, c: char) -> Glyph {
-    if has_glyph(face.latin, c) {
-        Glyph::Latin(c)
-    } else if has_glyph(face.cyrillic, c) {
-        Glyph::Cyrillic(c)
-    } else {
-        Glyph::Missing
-    }
 }
 
 /// Characters of `text` the board cannot show (after substitutions), in order, repeated as they
 /// occur: the CLI names them with the event when a bundle is built.
 pub fn unsupported_chars(text: &str) -> impl Iterator<Item = char> + '_ {
     let face = faces(true).body;
-    text.chars().filter(move |&c| substitute(c).is_none() && glyph(&face, c) == Glyph::Missing)
+    text.chars()
+        .filter(move |&c| substitute(c).is_none() && face.font_for(c).is_none())
 }
 
 /// Characters as they will be drawn: substitutions applied.
@@ -131,7 +253,13 @@ pub fn display_chars<I: IntoIterator<Item = char>>(chars: I) -> impl Iterator<It
 ///
 /// # Errors
 /// Whatever the draw target reports.
-pub fn draw<D, I>(d: &mut D, chars: I, pos: Point, face: &Face, color: BinaryColor) -> Result<i32, D::Error>
+pub fn draw<D, I>(
+    d: &mut D,
+    chars: I,
+    pos: Point,
+    face: &Face,
+    color: BinaryColor,
+) -> Result<i32, D::Error>
 where
     D: DrawTarget<Color = BinaryColor>,
     I: IntoIterator<Item = char>,
@@ -140,19 +268,25 @@ where
     let mut buf = [0u8; 4];
     for c in chars {
         let at = Point::new(x, pos.y);
-        match glyph(face, c) {
-            Glyph::Latin(c) | Glyph::Cyrillic(c) if c == ' ' => {}
-            Glyph::Latin(c) => {
-                Text::with_baseline(c.encode_utf8(&mut buf), at, MonoTextStyle::new(face.latin, color), Baseline::Top).draw(d)?;
+        match face.font_for(c) {
+            _ if c == ' ' => {}
+            Some(font) => {
+                Text::with_baseline(
+                    c.encode_utf8(&mut buf),
+                    at,
+                    MonoTextStyle::new(font, color),
+                    Baseline::Top,
+                )
+                .draw(d)?;
             }
-            Glyph::Cyrillic(c) => {
-                Text::with_baseline(c.encode_utf8(&mut buf), at, MonoTextStyle::new(face.cyrillic, color), Baseline::Top).draw(d)?;
-            }
-            Glyph::Missing => {
-                let size = face.latin.character_size;
-                Rectangle::new(at + Point::new(1, 2), Size::new(size.width.saturating_sub(2), size.height.saturating_sub(4)))
-                    .into_styled(PrimitiveStyle::with_stroke(color, 1))
-                    .draw(d)?;
+            None => {
+                let size = face.primary().character_size;
+                Rectangle::new(
+                    at + Point::new(1, 2),
+                    Size::new(size.width.saturating_sub(2), size.height.saturating_sub(4)),
+                )
+                .into_styled(PrimitiveStyle::with_stroke(color, 1))
+                .draw(d)?;
             }
         }
         x += face.advance();
@@ -176,7 +310,12 @@ impl<const L: usize> Wrapped<L> {
     /// Wraps `chars` (substituted first) at spaces into lines of `columns`; a word longer than
     /// a line is cut; what does not fit in `L` lines ends the last line with "...".
     pub fn new<I: IntoIterator<Item = char>>(chars: I, columns: usize) -> Self {
-        let mut w = Wrapped { chars: [' '; WRAP_CAPACITY], len: 0, lines: [(0, 0); L], count: 0 };
+        let mut w = Wrapped {
+            chars: [' '; WRAP_CAPACITY],
+            len: 0,
+            lines: [(0, 0); L],
+            count: 0,
+        };
         let mut overflow = false;
         for c in display_chars(chars) {
             match w.chars.get_mut(w.len) {
@@ -201,7 +340,10 @@ impl<const L: usize> Wrapped<L> {
             }
             let mut end = (start + columns).min(w.len);
             if end < w.len && w.chars.get(end) != Some(&' ') {
-                if let Some(space) = (start + 1..end).rev().find(|&i| w.chars.get(i) == Some(&' ')) {
+                if let Some(space) = (start + 1..end)
+                    .rev()
+                    .find(|&i| w.chars.get(i) == Some(&' '))
+                {
                     end = space;
                 }
             }
@@ -249,15 +391,49 @@ mod tests {
     use super::*;
 
     fn lines<const L: usize>(w: &Wrapped<L>) -> std::vec::Vec<std::string::String> {
-        (0..w.line_count()).map(|i| w.line(i).iter().collect()).collect()
+        (0..w.line_count())
+            .map(|i| w.line(i).iter().collect())
+            .collect()
     }
 
     #[test]
     fn coverage_of_our_languages() {
         let all = "Rīga Liepāja Ķegums Šiauliai Łódź Nässjö Plön Grüße Õunaaia Kiev Київ п'ятниця „Ķekava“";
-        assert_eq!(unsupported_chars(all).count(), 0, "{:?}", unsupported_chars(all).collect::<std::string::String>());
-        assert_eq!(unsupported_chars("Feier 🎉 und ✓").collect::<std::string::String>(), "🎉✓");
-        assert_eq!(display_chars("a–b…".chars()).collect::<std::string::String>(), "a-b...");
+        assert_eq!(
+            unsupported_chars(all).count(),
+            0,
+            "{:?}",
+            unsupported_chars(all).collect::<std::string::String>()
+        );
+        assert_eq!(
+            unsupported_chars("Feier 🎉 und ✓").collect::<std::string::String>(),
+            "🎉✓"
+        );
+        assert_eq!(
+            display_chars("a–b…".chars()).collect::<std::string::String>(),
+            "a-b..."
+        );
+    }
+
+    #[test]
+    fn covers_latin1_latin_extended_a_and_cyrillic_in_every_face() {
+        for large in [true, false] {
+            let f = faces(large);
+            for face in [f.heading, f.title, f.body, f.small] {
+                let missing: std::string::String = ('\u{A1}'..='\u{17F}')
+                    .chain('\u{401}'..='\u{45F}')
+                    .chain(['Ґ', 'ґ', 'Є', 'є', 'І', 'і', 'Ї', 'ї'])
+                    .filter(|&c| face.font_for(c).is_none() && substitute(c).is_none())
+                    .collect();
+                // Measured gaps of the ISO 8859 sets: the soft hyphen and 'ŉ' (deprecated).
+                assert!(
+                    missing
+                        .chars()
+                        .all(|c| c == '\u{AD}' || c == 'ŉ' || c == '\u{40D}' || c == '\u{45D}'),
+                    "missing: {missing:?}"
+                );
+            }
+        }
     }
 
     #[test]
