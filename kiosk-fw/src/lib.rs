@@ -25,6 +25,7 @@
 pub mod board;
 pub mod framebuf;
 pub mod i18n;
+pub mod palette;
 pub mod profile;
 pub mod refresh;
 pub mod render;
