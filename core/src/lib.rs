@@ -21,4 +21,5 @@ extern crate alloc;
 
 pub mod bundle;
 pub mod checksum;
+pub mod store;
 pub mod time;
