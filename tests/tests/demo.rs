@@ -46,6 +46,16 @@ fn demo_builds_the_example_listing() {
     assert!(b
         .events()
         .any(|e| e.is_cancelled() && e.title() == "Kvällsvandring längs ån"));
+    // The board's pictures, drawn from what the simulated kiosk flash holds.
+    for (f, w, h) in [("board.png", 800u32, 480u32), ("board-lcd.png", 320, 240)] {
+        let png = std::fs::read(dir.join(f)).unwrap();
+        assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "{f}");
+        let (pw, ph) = (
+            u32::from_be_bytes(png[16..20].try_into().unwrap()),
+            u32::from_be_bytes(png[20..24].try_into().unwrap()),
+        );
+        assert_eq!((pw, ph), (w, h), "{f}");
+    }
     // Feeds written for the user to look at.
     for f in ["tautas-nams.ics", "news.xml", "wydarzenia.csv"] {
         assert!(dir.join("feeds").join(f).is_file(), "{f}");

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use anslag_core::bundle::Bundle;
+use anslag_core::store::{mock_flash::MockFlash, Store};
 use anyhow::{Context, Result};
 use chrono::NaiveDate;
 
@@ -45,6 +46,9 @@ pub struct Cmd {
     #[arg(long, default_value = "2026-03-05T09:00")]
     pub now: String,
 }
+
+/// The demo kiosk's flash: 64 KiB, 4 KiB erase blocks, 4-byte writes (like a small SPI NOR).
+type KioskFlash = MockFlash<65536, 4096, 4>;
 
 /// The demo board.
 const CENTRE: &str = "Ķekavas tautas nams";
@@ -113,14 +117,39 @@ impl Cmd {
         write_report(&mut out, &bundle_path.display().to_string(), &bundle)?;
         drop(out);
 
-        // 3. The kiosk: validates the bundle in place and draws the screen for the moment.
+        // 3. The kiosk: installs the bundle into its (simulated) NOR flash through the A/B
+        //    store, reboots, verifies the active slot and draws the screen from it.
+        println!("\n3. Kiosk (simulated 64 KiB NOR flash, the anslag-kiosk library as the firmware runs it):");
+        let mut flash = Box::new(KioskFlash::new());
+        let mut store =
+            Store::mount(&mut *flash).map_err(|e| anyhow::anyhow!("{e}"))?;
+        store
+            .begin(bytes.len() as u32)
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        for (i, chunk) in bytes.chunks(233).enumerate() {
+            store
+                .write((i * 233) as u32, chunk)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+        }
+        let active = store
+            .finish(info.sequence)
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        drop(store);
+        let mut rebooted = Store::mount(&mut *flash).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let mut installed = vec![0u8; rebooted.active().map_or(0, |a| a.len as usize)];
+        rebooted
+            .read_active(0, &mut installed)
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let on_board =
+            Bundle::parse(&installed).context("the kiosk's flash holds an invalid bundle")?;
         println!(
-            "\n3. Kiosk (the anslag-kiosk library, as the firmware runs it), at {}:",
-            self.now
+            "   installed in slot {} (sequence {}, {} bytes in 233-byte chunks), survived a reboot, CRC verified",
+            active.slot, active.sequence, active.len
         );
-        let now = parse_now(&bundle, &self.now)?;
+        println!("   screen at {}:", self.now);
+        let now = parse_now(&on_board, &self.now)?;
         for (profile, file) in [(EPD_7IN5, "board.png"), (LCD_320X240, "board-lcd.png")] {
-            let screen = render_screen(&bundle, now, &profile, &Options::default())?;
+            let screen = render_screen(&on_board, now, &profile, &Options::default())?;
             let path = self.out_dir.join(file);
             std::fs::write(&path, &screen.png)
                 .with_context(|| format!("cannot write {}", path.display()))?;
