@@ -18,39 +18,9 @@ fuzz_target!(|data: &[u8]| {
         data
     };
     let Ok(b) = Bundle::parse(input) else { return };
-    let texts: Vec<[String; 6]> = b
-        .events()
-        .map(|e| {
-            [
-                e.title(),
-                e.place(),
-                e.description(),
-                e.category(),
-                e.link(),
-                e.language(),
-            ]
-            .map(|t| t.to_string())
-        })
-        .collect();
+    let owned: Vec<_> = b.events().map(|e| e.to_owned_event()).collect();
+    let events: Vec<EventSpec<'_>> = owned.iter().map(|e| e.spec()).collect();
     let offsets: Vec<_> = b.utc_offsets().collect();
-    let events: Vec<EventSpec<'_>> = b
-        .events()
-        .zip(&texts)
-        .map(|(e, t)| EventSpec {
-            start: e.start(),
-            duration_minutes: e.duration_minutes(),
-            all_day: e.is_all_day(),
-            cancelled: e.is_cancelled(),
-            floating: e.is_floating(),
-            date_from_text: e.is_date_from_text(),
-            title: &t[0],
-            place: &t[1],
-            description: &t[2],
-            category: &t[3],
-            link: &t[4],
-            language: &t[5],
-        })
-        .collect();
     let listing = Listing {
         header: b.header(),
         offsets: &offsets,

@@ -39,12 +39,16 @@ mod decode;
 mod encode;
 mod error;
 pub mod layout;
+#[cfg(feature = "alloc")]
+mod owned;
 
 pub use decode::{Bundle, Event, Events, Pieces, Text};
 #[cfg(feature = "alloc")]
 pub use encode::encode_to_vec;
 pub use encode::{encode, encoded_len_upper_bound};
 pub use error::{EncodeError, Error};
+#[cfg(feature = "alloc")]
+pub use owned::OwnedEvent;
 
 use serde::{Deserialize, Serialize};
 
