@@ -121,20 +121,20 @@ impl Cmd {
         //    store, reboots, verifies the active slot and draws the screen from it.
         println!("\n3. Kiosk (simulated 64 KiB NOR flash, the anslag-kiosk library as the firmware runs it):");
         let mut flash = Box::new(KioskFlash::new());
-        let mut store =
-            Store::mount(&mut *flash).map_err(|e| anyhow::anyhow!("{e}"))?;
-        store
-            .begin(bytes.len() as u32)
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-        for (i, chunk) in bytes.chunks(233).enumerate() {
+        let active = {
+            let mut store = Store::mount(&mut *flash).map_err(|e| anyhow::anyhow!("{e}"))?;
             store
-                .write((i * 233) as u32, chunk)
+                .begin(bytes.len() as u32)
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
-        }
-        let active = store
-            .finish(info.sequence)
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-        drop(store);
+            for (i, chunk) in bytes.chunks(233).enumerate() {
+                store
+                    .write((i * 233) as u32, chunk)
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+            }
+            store
+                .finish(info.sequence)
+                .map_err(|e| anyhow::anyhow!("{e}"))?
+        }; // the store and its borrow of the flash end here: the kiosk reboots
         let mut rebooted = Store::mount(&mut *flash).map_err(|e| anyhow::anyhow!("{e}"))?;
         let mut installed = vec![0u8; rebooted.active().map_or(0, |a| a.len as usize)];
         rebooted

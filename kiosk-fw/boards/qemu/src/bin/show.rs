@@ -1,0 +1,72 @@
+//! QEMU mps2-an385 (Cortex-M3): loads the bundle from flash, renders the 800×480 e-paper screen
+//! for a given moment into RAM with the kiosk library, and prints a summary and the frame's
+//! SHA-256 over semihosting — the same pixels `anslag preview --frame-hash` computes on a host.
+//!
+//! Exit status: 0 when the screen was rendered; 1 (with the reason on stdout) otherwise.
+#![no_std]
+#![no_main]
+
+use anslag_core::bundle::Bundle;
+use anslag_kiosk::framebuf::FrameBuf;
+use anslag_kiosk::profile::EPD_7IN5;
+use anslag_kiosk::render::{render, Options};
+use cortex_m_rt::entry;
+use cortex_m_semihosting::{debug, hprintln};
+use panic_semihosting as _;
+use sha2::{Digest, Sha256};
+
+/// The bundle in flash (embedded at build time; on a real board it lives in a store slot).
+static BUNDLE: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/bundle.ansl"));
+/// The moment to render, UTC seconds (a real board reads its RTC).
+const NOW: i64 = include!(concat!(env!("OUT_DIR"), "/now.rs"));
+
+#[entry]
+fn main() -> ! {
+    if BUNDLE.is_empty() {
+        hprintln!("anslag-qemu: no bundle embedded (build with ANSLAG_BUNDLE=path)");
+        exit(2);
+    }
+    let bundle = match Bundle::parse(BUNDLE) {
+        Ok(b) => b,
+        Err(e) => {
+            hprintln!("anslag-qemu: invalid bundle: {}", e);
+            exit(3);
+        }
+    };
+    // The frame buffer lives on the stack: 48,000 bytes of the 4 MiB RAM.
+    let mut pixels = [0u8; EPD_7IN5.frame_bytes()];
+    let mut frame = FrameBuf::new(&mut pixels, EPD_7IN5.width, EPD_7IN5.height);
+    let Ok(shown) = render(&mut frame, &bundle, NOW, &EPD_7IN5, &Options::default());
+    let h = bundle.header();
+    hprintln!(
+        "anslag-qemu: board {} sequence {}, {} events; at {} showing {} on page {}/{}",
+        h.board,
+        h.sequence,
+        bundle.len(),
+        shown.local,
+        shown.events,
+        shown.page + 1,
+        shown.pages
+    );
+    let digest = Sha256::digest(&pixels[..]);
+    let mut hex = [0u8; 64];
+    for (i, b) in digest.iter().enumerate() {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        hex[2 * i] = HEX[usize::from(b >> 4)];
+        hex[2 * i + 1] = HEX[usize::from(b & 15)];
+    }
+    hprintln!("frame-sha256 {}", core::str::from_utf8(&hex).unwrap_or("?"));
+    exit(0);
+}
+
+/// Exits QEMU: status 0 for `code` 0, 1 otherwise (the message before it says why).
+fn exit(code: u32) -> ! {
+    if code == 0 {
+        debug::exit(debug::EXIT_SUCCESS);
+    } else {
+        debug::exit(debug::EXIT_FAILURE);
+    }
+    loop {
+        cortex_m::asm::bkpt();
+    }
+}

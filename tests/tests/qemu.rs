@@ -1,0 +1,68 @@
+//! The firmware draws the same pixels as the preview: the QEMU board build (Cortex-M3) renders
+//! a bundle and its frame hash must equal `anslag preview --frame-hash` for the same bundle,
+//! profile and moment.
+//!
+//! Needs `qemu-system-arm` and the `thumbv7m-none-eabi` target (`.ci/run` installs both). In
+//! CI (`CI=true`) their absence fails the test; elsewhere it is skipped with a loud message.
+
+use std::process::Command;
+
+use anslag_cli::cli::Cli;
+use anslag_core::bundle::Bundle;
+use clap::Parser;
+
+fn qemu_available() -> bool {
+    let qemu = Command::new("qemu-system-arm")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    let target = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("thumbv7m-none-eabi"));
+    if qemu && target {
+        return true;
+    }
+    let why = "qemu-system-arm and the thumbv7m-none-eabi target are needed \
+               (apt-get install qemu-system-arm; rustup target add thumbv7m-none-eabi)";
+    assert!(std::env::var("CI").is_err(), "CI: {why}");
+    eprintln!("\n*** SKIPPED: firmware-in-QEMU test: {why} ***\n");
+    false
+}
+
+#[test]
+fn firmware_in_qemu_draws_the_same_frame_as_the_preview() {
+    if !qemu_available() {
+        return;
+    }
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("qemu");
+    let _ = std::fs::remove_dir_all(&dir);
+    let cli = Cli::try_parse_from(["anslag", "demo", "--out-dir", dir.to_str().unwrap()]).unwrap();
+    cli.command.run().unwrap();
+    let bundle = dir.join("tautas-nams.ansl");
+    let bytes = std::fs::read(&bundle).unwrap();
+    let parsed = Bundle::parse(&bytes).unwrap();
+
+    for now in ["2026-03-05T09:00", "2026-03-29T09:00"] {
+        let utc = anslag_cli::cmd::preview::parse_now(&parsed, now).unwrap();
+        let host = anslag_cli::cmd::preview::render_screen(
+            &parsed,
+            utc,
+            &anslag_kiosk::profile::EPD_7IN5,
+            &anslag_kiosk::render::Options::default(),
+        )
+        .unwrap();
+        let run = xtask::qemu(&bundle, now).unwrap();
+        assert!(
+            run.output.contains("anslag-qemu: board tautas-nams"),
+            "{}",
+            run.output
+        );
+        assert_eq!(
+            run.frame_hash.as_deref(),
+            Some(host.frame_hash.as_str()),
+            "at {now}:\n{}",
+            run.output
+        );
+    }
+}

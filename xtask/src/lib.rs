@@ -1,0 +1,64 @@
+//! Project automation behind `cargo xtask`: building firmware and running it in QEMU.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anslag_core::bundle::Bundle;
+use anyhow::{bail, Context, Result};
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// What the QEMU firmware printed.
+#[derive(Debug, Clone)]
+pub struct QemuRun {
+    /// Everything it printed.
+    pub output: String,
+    /// The SHA-256 of its frame buffer, from the `frame-sha256` line.
+    pub frame_hash: Option<String>,
+}
+
+/// Builds the QEMU board firmware with `bundle` and `now` (board wall-clock
+/// `YYYY-MM-DDTHH:MM` or RFC 3339) embedded, runs it on an emulated Cortex-M3 and returns what
+/// it printed.
+///
+/// # Errors
+/// The bundle is invalid, the build fails, `qemu-system-arm` is missing, or the firmware
+/// exits with a failure.
+pub fn qemu(bundle: &Path, now: &str) -> Result<QemuRun> {
+    let bytes =
+        std::fs::read(bundle).with_context(|| format!("cannot read {}", bundle.display()))?;
+    let parsed = Bundle::parse(&bytes)
+        .with_context(|| format!("{} is not a valid bundle", bundle.display()))?;
+    let now_utc = anslag_cli::cmd::preview::parse_now(&parsed, now)?;
+    let board = root().join("kiosk-fw/boards/qemu");
+    let status = Command::new(env!("CARGO"))
+        .args(["build", "--release", "--quiet"])
+        .current_dir(&board)
+        .env("ANSLAG_BUNDLE", bundle.canonicalize()?)
+        .env("ANSLAG_NOW", now_utc.to_string())
+        .status()
+        .context("cannot run cargo for the firmware")?;
+    if !status.success() {
+        bail!("firmware build failed");
+    }
+    let elf = board.join("target/thumbv7m-none-eabi/release/show");
+    let out = Command::new("qemu-system-arm")
+        .args(["-cpu", "cortex-m3", "-machine", "mps2-an385", "-nographic"])
+        .args(["-semihosting-config", "enable=on,target=native", "-kernel"])
+        .arg(&elf)
+        .output()
+        .context("cannot run qemu-system-arm (install it: apt-get install qemu-system-arm)")?;
+    let output =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    if !out.status.success() {
+        bail!("firmware failed in QEMU ({}):\n{output}", out.status);
+    }
+    let frame_hash = output
+        .lines()
+        .find_map(|l| l.strip_prefix("frame-sha256 "))
+        .map(str::to_string);
+    Ok(QemuRun { output, frame_hash })
+}

@@ -1,0 +1,45 @@
+//! `cargo xtask`: see `cargo xtask --help`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// anslag project automation.
+#[derive(Debug, Parser)]
+#[command(name = "cargo xtask")]
+struct Cli {
+    #[command(subcommand)]
+    task: Task,
+}
+
+#[derive(Debug, Subcommand)]
+enum Task {
+    /// Build the QEMU board firmware with a bundle and run it on an emulated Cortex-M3: it
+    /// renders the e-paper screen and prints the frame's SHA-256 (compare with
+    /// `anslag preview --frame-hash`).
+    Qemu {
+        /// The bundle to show.
+        #[arg(long)]
+        bundle: PathBuf,
+        /// Board wall-clock YYYY-MM-DDTHH:MM, or RFC 3339 with an offset.
+        #[arg(long)]
+        now: String,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.task {
+        Task::Qemu { bundle, now } => {
+            xtask::qemu(&bundle, &now).map(|run| print!("{}", run.output))
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
