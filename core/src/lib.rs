@@ -23,3 +23,4 @@ pub mod bundle;
 pub mod checksum;
 pub mod store;
 pub mod time;
+pub mod wire;

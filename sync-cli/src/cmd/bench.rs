@@ -26,6 +26,22 @@ Example (the repository's benchmark feeds):
   anslag bench format ../shared/bench/listing-20.ics ../shared/bench/listing-200.ics \\
       ../shared/bench/listing-2000.ics")]
     Format(FormatArgs),
+    /// Wire envelope: bytes for a full update and for one event changed, added or cancelled.
+    #[command(after_help = "\
+Example:
+  anslag bench wire ../shared/bench/listing-200.ics")]
+    Wire(WireArgs),
+}
+
+/// Arguments of `anslag bench wire`.
+#[derive(Debug, clap::Args)]
+pub struct WireArgs {
+    /// Calendar file to measure.
+    #[arg(value_name = "FEED.ics")]
+    pub feed: PathBuf,
+    /// Board time zone for the listing.
+    #[arg(long, default_value = "Europe/Riga", value_parser = parse_tz)]
+    pub tz: chrono_tz::Tz,
 }
 
 /// Arguments of `anslag bench format`.
@@ -53,6 +69,7 @@ impl Cmd {
     pub fn run(self) -> Result<()> {
         match self {
             Cmd::Format(args) => format(&args),
+            Cmd::Wire(args) => wire(&args),
         }
     }
 }
@@ -390,6 +407,64 @@ fn format(args: &FormatArgs) -> Result<()> {
             r.postcard_decode_allocations,
             r.encode_ms,
         );
+    }
+    Ok(())
+}
+
+fn wire(args: &WireArgs) -> Result<()> {
+    use anslag_core::wire::{seal::seal, Envelope, Mode};
+    let (window, occurrences) = tight_window(&args.feed, args.tz)?;
+    let info = BoardInfo {
+        board: "bench".into(),
+        centre: "Benchmark".into(),
+        language: "lv".into(),
+        sequence: 1,
+        created_at: 0,
+        refresh_minutes: 1440,
+    };
+    let base = listing::encode(&occurrences, &window, &info)?;
+    let n = Bundle::parse(&base)?.len();
+    let key = [7u8; 32];
+    let sk = *ed25519_compact::KeyPair::from_seed(ed25519_compact::Seed::new(key)).sk;
+    let mid = occurrences.len() / 2;
+    let mut changed = occurrences.clone();
+    changed[mid].summary.push_str(" (pārcelts)");
+    let mut added = occurrences.clone();
+    let mut extra = occurrences[mid].clone();
+    extra.uid = "new-event@bench".into();
+    extra.summary = "Jauns pasākums: talka".into();
+    added.push(extra);
+    let mut cancelled = occurrences.clone();
+    cancelled[mid].cancelled = true;
+
+    println!(
+        "Wire sizes for {} (N = {n}), signed envelopes (Ed25519), no compression yet\n",
+        args.feed.display()
+    );
+    println!("| update | mode | bytes on the wire | bytes/event |");
+    println!("|---|---|---:|---:|");
+    let full = seal(&base, 1, None, Some(&sk));
+    println!(
+        "| full | full | {} | {:.1} |",
+        full.len(),
+        full.len() as f64 / n as f64
+    );
+    for (what, occ) in [
+        ("one event changed", &changed),
+        ("one event added", &added),
+        ("one event cancelled", &cancelled),
+    ] {
+        let info2 = BoardInfo {
+            sequence: 2,
+            ..info.clone()
+        };
+        let next = listing::encode(occ, &window, &info2)?;
+        let env = seal(&next, 2, Some(&base), Some(&sk));
+        let mode = match Envelope::decode(&env).map(|e| e.mode) {
+            Ok(Mode::Delta { .. }) => "delta",
+            _ => "full",
+        };
+        println!("| {what} | {mode} | {} | — |", env.len());
     }
     Ok(())
 }
