@@ -595,3 +595,58 @@ fn reencodes_to_same_content(b: &Bundle<'_>) {
     assert_eq!(dump(b), dump(&b2));
     assert_eq!(b.header(), b2.header());
 }
+
+fn encode_with_base(listing: &Listing<'_>, base: &[u8]) -> Vec<u8> {
+    let base = Bundle::parse(base).unwrap();
+    let mut buf = vec![0; bundle::encoded_len_upper_bound_with_base(listing, Some(&base))];
+    let len = bundle::encode_with_base(listing, Some(&base), &mut buf).unwrap();
+    buf.truncate(len);
+    buf
+}
+
+#[test]
+fn encoding_against_a_base_keeps_unchanged_records_identical() {
+    let events = sample_events();
+    let base = encode(&sample_listing(&events));
+    let mut changed = events.clone();
+    changed[0].title = "Kora mēģinājums (pārcelts)";
+    let next = encode_with_base(&sample_listing(&changed), &base);
+    let b = Bundle::parse(&next).unwrap();
+    assert_same(&sample_listing(&changed), &b);
+    // The records of the untouched events are byte-identical to the base's.
+    let rec = |bytes: &[u8], i: usize| {
+        let b = Bundle::parse(bytes).unwrap();
+        let e = b.event(i).unwrap();
+        (e.start(), e.title().to_string(), e.place().to_string())
+    };
+    for i in 1..events.len() {
+        assert_eq!(rec(&base, i), rec(&next, i));
+    }
+    let base_b = Bundle::parse(&base).unwrap();
+    let count_same = |a: &Bundle<'_>, b: &Bundle<'_>| {
+        a.events()
+            .zip(b.events())
+            .filter(|(x, y)| {
+                x.start() == y.start() && x.title().to_string() == y.title().to_string()
+            })
+            .count()
+    };
+    assert_eq!(count_same(&base_b, &b), events.len() - 1);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 100, ..ProptestConfig::default() })]
+
+    #[test]
+    fn any_listing_encoded_against_any_base_round_trips(
+        mut a in prop::collection::vec(event_strategy(), 0..20),
+        mut b in prop::collection::vec(event_strategy(), 0..20),
+    ) {
+        let (specs_a, header_a) = listing_from(&mut a, 30);
+        let base = encode(&Listing { header: header_a, offsets: &RIGA_2026, events: &specs_a });
+        let (specs_b, header_b) = listing_from(&mut b, 30);
+        let listing = Listing { header: header_b, offsets: &RIGA_2026, events: &specs_b };
+        let next = encode_with_base(&listing, &base);
+        assert_same(&listing, &Bundle::parse(&next).unwrap());
+    }
+}

@@ -151,6 +151,21 @@ where
 /// When the window is too long for a bundle (over 65,535 days), or the encoder refuses the
 /// listing (e.g. more than 65,535 distinct texts).
 pub fn encode(occurrences: &[Occurrence], window: &Window, info: &BoardInfo) -> Result<Vec<u8>> {
+    encode_with_base(occurrences, window, info, None)
+}
+
+/// Like [`encode`], keeping the text ids of `base` (the bundle the board holds) so a delta
+/// against it stays small; the fresh encoding is used instead when the base's dead texts
+/// would make the bundle more than a quarter larger.
+///
+/// # Errors
+/// As [`encode`].
+pub fn encode_with_base(
+    occurrences: &[Occurrence],
+    window: &Window,
+    info: &BoardInfo,
+    base: Option<&[u8]>,
+) -> Result<Vec<u8>> {
     let offsets = utc_offsets(window)?;
     let events = events(occurrences)?;
     let days = (window.to - window.from).num_days();
@@ -172,7 +187,17 @@ pub fn encode(occurrences: &[Occurrence], window: &Window, info: &BoardInfo) -> 
         offsets: &offsets,
         events: &events,
     };
-    bundle::encode_to_vec(&listing).context("cannot encode the bundle")
+    let fresh = bundle::encode_to_vec(&listing).context("cannot encode the bundle")?;
+    let Some(base) = base.and_then(|b| anslag_core::bundle::Bundle::parse(b).ok()) else {
+        return Ok(fresh);
+    };
+    let seeded = bundle::encode_to_vec_with_base(&listing, Some(&base))
+        .context("cannot encode the bundle")?;
+    Ok(if seeded.len() * 4 <= fresh.len() * 5 {
+        seeded
+    } else {
+        fresh
+    })
 }
 
 #[cfg(test)]

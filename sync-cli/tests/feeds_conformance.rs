@@ -101,3 +101,61 @@ fn feed_cases_match_reference() {
         failures.join("\n")
     );
 }
+
+/// Fault injection: every corpus feed cut at many points (a download torn by a power cut or a
+/// flaky link) gives entries or an error, never a panic, and salvaged entries are a prefix-ish
+/// subset of the full feed's (no invented entries).
+#[test]
+fn truncated_feeds_never_panic_or_invent_entries() {
+    let dir = corpus().join("feeds");
+    let mut files = 0;
+    for entry in std::fs::read_dir(&dir).expect("feeds dir") {
+        let path = entry.expect("entry").path();
+        if path.to_string_lossy().ends_with(".jsonl") {
+            continue;
+        }
+        files += 1;
+        let bytes = std::fs::read(&path).expect("read");
+        let full: Vec<Option<String>> = parse_feed(&bytes, "full")
+            .map(|es| es.into_iter().map(|e| e.link).collect())
+            .unwrap_or_default();
+        let step = (bytes.len() / 64).max(1);
+        for cut in (0..bytes.len()).step_by(step) {
+            let Some(part) = bytes.get(..cut) else {
+                continue;
+            };
+            if let Ok(entries) = parse_feed(part, "cut") {
+                assert!(
+                    entries.len() <= full.len().max(1),
+                    "{}: cut at {cut} gave {} entries, full feed has {}",
+                    path.display(),
+                    entries.len(),
+                    full.len()
+                );
+            }
+        }
+    }
+    assert!(files >= 11);
+}
+
+proptest::proptest! {
+    /// Arbitrary bytes, and arbitrary text behind each root element, never panic.
+    #[test]
+    fn any_bytes_are_safe(
+        root in proptest::prop_oneof![
+            proptest::strategy::Just(""), proptest::strategy::Just("<rss version=\"2.0\"><channel><item>"),
+            proptest::strategy::Just("<feed xmlns=\"http://www.w3.org/2005/Atom\"><entry>"),
+            proptest::strategy::Just("<rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\"><item>"),
+            proptest::strategy::Just("{\"version\":\"https://jsonfeed.org/version/1\",\"items\":[{"),
+        ],
+        tail in proptest::collection::vec(proptest::num::u8::ANY, 0..200),
+    ) {
+        let mut bytes = root.as_bytes().to_vec();
+        bytes.extend(tail);
+        if let Ok(entries) = parse_feed(&bytes, "p") {
+            for e in &entries {
+                let _ = entry_json(e);
+            }
+        }
+    }
+}

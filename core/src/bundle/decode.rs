@@ -51,6 +51,15 @@ impl<'a> Tables<'a> {
     }
 }
 
+/// The raw string-bearing tables of a validated bundle, for seeding the encoder.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct TextTables<'a> {
+    pub strings: &'a [u8],
+    pub atoms: &'a [u8],
+    pub texts: &'a [u8],
+    pub text_atoms: &'a [u8],
+}
+
 /// A validated bundle, read in place.
 ///
 /// Cheap to copy: it is a handful of slices into the caller's bytes.
@@ -180,6 +189,15 @@ impl<'a> Bundle<'a> {
             },
         };
         Ok((bundle, total))
+    }
+
+    pub(crate) fn text_tables(&self) -> TextTables<'a> {
+        TextTables {
+            strings: self.tables.strings.as_bytes(),
+            atoms: self.tables.atoms,
+            texts: self.tables.texts,
+            text_atoms: self.tables.text_atoms,
+        }
     }
 
     /// The bundle's bytes (exactly its length, trailer included).

@@ -9,7 +9,7 @@
 //! Determinism: atoms and texts get ids in first-use order (events in order, fields in record
 //! order), so the same listing always gives the same bytes.
 
-use super::decode::DayIndex;
+use super::decode::{Bundle, DayIndex, TextTables};
 use super::error::EncodeError;
 use super::layout::{
     atoms, field, record, SectionEntry, WireHeader, CRC_LEN, EVENT_RECORD_V1_LEN, MAGIC, MAX_IDS,
@@ -21,8 +21,15 @@ use crate::time::MINUTES_PER_DAY;
 
 /// Bytes of working space [`encode`] needs for `listing`: a little more than the result.
 pub fn encoded_len_upper_bound(listing: &Listing<'_>) -> usize {
-    let plan = Plan::of(listing);
-    plan.total()
+    encoded_len_upper_bound_with_base(listing, None)
+}
+
+/// Bytes of working space [`encode_with_base`] needs.
+pub fn encoded_len_upper_bound_with_base(
+    listing: &Listing<'_>,
+    base: Option<&Bundle<'_>>,
+) -> usize {
+    Plan::of(listing, base.map(Bundle::text_tables).as_ref()).total()
 }
 
 /// Upper-bound sizes of each part, in [`SECTION_ORDER`].
@@ -32,7 +39,7 @@ struct Plan {
 }
 
 impl Plan {
-    fn of(listing: &Listing<'_>) -> Plan {
+    fn of(listing: &Listing<'_>, seed: Option<&TextTables<'_>>) -> Plan {
         let h = &listing.header;
         let n = listing.events.len();
         let (mut pieces, mut piece_bytes) = (0usize, 0usize);
@@ -63,10 +70,10 @@ impl Plan {
                 listing.offsets.len() * OFFSET_ENTRY_LEN,
                 usize::from(h.valid_days) * 2,
                 n * EVENT_RECORD_V1_LEN,
-                (n * TEXT_FIELDS + 2) * 2,
-                pieces * 2,
-                (pieces + 1) * 4,
-                piece_bytes,
+                (n * TEXT_FIELDS + 2) * 2 + seed.map_or(0, |t| t.texts.len()),
+                pieces * 2 + seed.map_or(0, |t| t.text_atoms.len()),
+                (pieces + 1) * 4 + seed.map_or(0, |t| t.atoms.len()),
+                piece_bytes + seed.map_or(0, |t| t.strings.len()),
             ],
         }
     }
@@ -84,6 +91,23 @@ impl Plan {
 /// [`EncodeError::BufferTooSmall`] with the size needed (see [`encoded_len_upper_bound`]),
 /// or the first problem found in the listing.
 pub fn encode(listing: &Listing<'_>, out: &mut [u8]) -> Result<usize, EncodeError> {
+    encode_with_base(listing, None, out)
+}
+
+/// Like [`encode`], but keeps the text ids of `base` (the bundle the board holds): its atoms
+/// and texts come first, in its order, and new ones are appended. Events that did not change
+/// then encode to the same bytes as in `base`, so a delta against it stays small (one changed
+/// event: a few dozen bytes instead of every later record). Texts `base` had and the listing
+/// no longer uses stay as dead weight; encode without a base now and then to drop them.
+///
+/// # Errors
+/// As [`encode`].
+pub fn encode_with_base(
+    listing: &Listing<'_>,
+    base: Option<&Bundle<'_>>,
+    out: &mut [u8],
+) -> Result<usize, EncodeError> {
+    let seed = base.map(Bundle::text_tables);
     let h = &listing.header;
     let valid_from = h.valid_from.to_days();
     if h.valid_days == 0 || !(MIN_VALID_FROM_DAYS..=MAX_VALID_FROM_DAYS).contains(&valid_from) {
@@ -106,7 +130,7 @@ pub fn encode(listing: &Listing<'_>, out: &mut [u8]) -> Result<usize, EncodeErro
         prev = delta;
     }
 
-    let plan = Plan::of(listing);
+    let plan = Plan::of(listing, seed.as_ref());
     let needed = plan.total();
     if out.len() < needed {
         return Err(EncodeError::BufferTooSmall { needed });
@@ -125,6 +149,7 @@ pub fn encode(listing: &Listing<'_>, out: &mut [u8]) -> Result<usize, EncodeErro
             regions.text_atoms,
             regions.atoms,
             regions.strings,
+            seed.as_ref(),
         )?;
         for (i, e) in listing.events.iter().enumerate() {
             let rec = regions
@@ -305,7 +330,25 @@ impl<'b> Interner<'b> {
         text_atoms: &'b mut [u8],
         atoms: &'b mut [u8],
         strings: &'b mut [u8],
+        seed: Option<&TextTables<'_>>,
     ) -> Result<Self, EncodeError> {
+        if let Some(t) = seed {
+            // A validated bundle's tables: text 0 empty, offsets consistent.
+            put(texts, 0, t.texts)?;
+            put(text_atoms, 0, t.text_atoms)?;
+            put(atoms, 0, t.atoms)?;
+            put(strings, 0, t.strings)?;
+            return Ok(Interner {
+                texts,
+                text_atoms,
+                atoms,
+                strings,
+                text_count: t.texts.len() / 2 - 1,
+                text_atom_len: t.text_atoms.len() / 2,
+                atom_count: t.atoms.len() / 4 - 1,
+                string_len: t.strings.len(),
+            });
+        }
         // Text 0 is the empty text (entries 0 and 1 both 0); atom table starts at offset 0.
         put(texts, 0, &[0; 4])?;
         put(atoms, 0, &[0; 4])?;
@@ -396,6 +439,18 @@ impl<'b> Interner<'b> {
 /// As [`encode`], except that unsorted events are sorted instead of refused.
 #[cfg(feature = "alloc")]
 pub fn encode_to_vec(listing: &Listing<'_>) -> Result<alloc::vec::Vec<u8>, EncodeError> {
+    encode_to_vec_with_base(listing, None)
+}
+
+/// [`encode_to_vec`] keeping the text ids of `base`; see [`encode_with_base`].
+///
+/// # Errors
+/// As [`encode`], except that unsorted events are sorted instead of refused.
+#[cfg(feature = "alloc")]
+pub fn encode_to_vec_with_base(
+    listing: &Listing<'_>,
+    base: Option<&Bundle<'_>>,
+) -> Result<alloc::vec::Vec<u8>, EncodeError> {
     let mut events = alloc::vec::Vec::from(listing.events);
     events.sort_by(|a, b| {
         (a.start, a.duration_minutes, a.texts(), a.flags()).cmp(&(
@@ -409,8 +464,8 @@ pub fn encode_to_vec(listing: &Listing<'_>) -> Result<alloc::vec::Vec<u8>, Encod
         events: &events,
         ..*listing
     };
-    let mut out = alloc::vec![0; encoded_len_upper_bound(&sorted)];
-    let len = encode(&sorted, &mut out)?;
+    let mut out = alloc::vec![0; encoded_len_upper_bound_with_base(&sorted, base)];
+    let len = encode_with_base(&sorted, base, &mut out)?;
     out.truncate(len);
     Ok(out)
 }

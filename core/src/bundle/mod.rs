@@ -43,9 +43,11 @@ pub mod layout;
 mod owned;
 
 pub use decode::{Bundle, Event, Events, Pieces, Text};
+pub use encode::{
+    encode, encode_with_base, encoded_len_upper_bound, encoded_len_upper_bound_with_base,
+};
 #[cfg(feature = "alloc")]
-pub use encode::encode_to_vec;
-pub use encode::{encode, encoded_len_upper_bound};
+pub use encode::{encode_to_vec, encode_to_vec_with_base};
 pub use error::{EncodeError, Error};
 #[cfg(feature = "alloc")]
 pub use owned::OwnedEvent;

@@ -438,7 +438,7 @@ fn wire(args: &WireArgs) -> Result<()> {
     cancelled[mid].cancelled = true;
 
     println!(
-        "Wire sizes for {} (N = {n}), signed envelopes (Ed25519), no compression yet\n",
+        "Wire sizes for {} (N = {n}), signed envelopes (Ed25519), next bundle encoded against the base, no compression yet\n",
         args.feed.display()
     );
     println!("| update | mode | bytes on the wire | bytes/event |");
@@ -458,7 +458,7 @@ fn wire(args: &WireArgs) -> Result<()> {
             sequence: 2,
             ..info.clone()
         };
-        let next = listing::encode(occ, &window, &info2)?;
+        let next = listing::encode_with_base(occ, &window, &info2, Some(&base))?;
         let env = seal(&next, 2, Some(&base), Some(&sk));
         let mode = match Envelope::decode(&env).map(|e| e.mode) {
             Ok(Mode::Delta { .. }) => "delta",

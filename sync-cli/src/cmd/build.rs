@@ -53,6 +53,9 @@ pub struct Cmd {
     /// Sequence number; must grow with every bundle for a board [default: build time in seconds].
     #[arg(long)]
     pub sequence: Option<u64>,
+    /// The bundle the board has now: keep its text ids so the update is a small delta.
+    #[arg(long, value_name = "PREVIOUS.ansl")]
+    pub base: Option<PathBuf>,
     /// Minutes until a fresher bundle is expected; later the board shows a "stale" note.
     #[arg(long, value_name = "MINUTES", default_value_t = 24 * 60)]
     pub refresh: u32,
@@ -195,7 +198,14 @@ impl Cmd {
             created_at,
             refresh_minutes: self.refresh,
         };
-        let bytes = listing::encode(&occurrences, &window, &info)?;
+        let base = match &self.base {
+            Some(p) => Some(
+                std::fs::read(p)
+                    .with_context(|| format!("cannot read base bundle {}", p.display()))?,
+            ),
+            None => None,
+        };
+        let bytes = listing::encode_with_base(&occurrences, &window, &info, base.as_deref())?;
         let count = anslag_core::bundle::Bundle::parse(&bytes)
             .context("the freshly built bundle does not verify (a bug: please report it)")?
             .len();
