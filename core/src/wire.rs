@@ -129,6 +129,31 @@ pub fn signing_message(sequence: u64, bundle_len: u32, hash: &BundleHash) -> [u8
     m
 }
 
+/// Signs a bundle: the Ed25519 signature (64 bytes) over its sequence, length and hash, valid
+/// for whatever mode carries it. `None` when `secret_key` is not a valid Ed25519 key.
+pub fn sign(bundle: &[u8], sequence: u64, secret_key: &[u8; 64]) -> Option<[u8; 64]> {
+    let key = ed25519_compact::SecretKey::from_slice(secret_key).ok()?;
+    let len = u32::try_from(bundle.len()).ok()?;
+    Some(*key.sign(signing_message(sequence, len, &bundle_hash(bundle)), None))
+}
+
+/// Checks a detached signature made by [`sign`].
+///
+/// # Errors
+/// [`Error::BadKey`] or [`Error::BadSignature`].
+pub fn verify(
+    bundle: &[u8],
+    sequence: u64,
+    signature: &[u8],
+    public_key: &[u8; 32],
+) -> Result<(), Error> {
+    let key = ed25519_compact::PublicKey::from_slice(public_key).map_err(|_| Error::BadKey)?;
+    let sig = ed25519_compact::Signature::from_slice(signature).map_err(|_| Error::BadSignature)?;
+    let len = u32::try_from(bundle.len()).map_err(|_| Error::TamperedPayload)?;
+    key.verify(signing_message(sequence, len, &bundle_hash(bundle)), &sig)
+        .map_err(|_| Error::BadSignature)
+}
+
 impl<'a> Envelope<'a> {
     /// Decodes an envelope.
     ///

@@ -27,6 +27,8 @@ pub enum Command {
     Demo(cmd::demo::Cmd),
     /// Build a bundle (.ansl) for a board from calendar and feed files.
     Build(cmd::build::Cmd),
+    /// Create the signing key pair boards use to accept only your bundles.
+    Keygen(cmd::keygen::Cmd),
     /// Show what a bundle holds: header, validity window and events.
     Inspect(cmd::inspect::Cmd),
     /// Expand feeds into occurrences in a window, one JSON object per line.
@@ -48,6 +50,7 @@ impl Command {
             Command::Demo(c) => c.run(),
             Command::Build(c) => c.run(),
             Command::Inspect(c) => c.run(),
+            Command::Keygen(c) => c.run(),
             Command::Expand(c) => c.run(),
             Command::Preview(c) => c.run(),
             Command::Bench(c) => c.run(),

@@ -185,3 +185,58 @@ fn unknown_time_zone_is_explained() {
         stderr(&o)
     );
 }
+
+#[test]
+fn signed_builds_verify_only_with_the_matching_key() {
+    let dir = tmp("keys");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let (key, other) = (dir.join("hall-key"), dir.join("other-key"));
+    for k in [&key, &other] {
+        let o = anslag(&["keygen", "--out", k.to_str().unwrap()]);
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    // Keys are not overwritten by accident.
+    assert_eq!(
+        anslag(&["keygen", "--out", key.to_str().unwrap()])
+            .status
+            .code(),
+        Some(1)
+    );
+    let out = dir.join("signed.ansl");
+    let o = anslag(&[
+        "build",
+        &data("foundation.ics"),
+        "--tz",
+        "Europe/Riga",
+        "--from",
+        "2026-03-27",
+        "--key",
+        key.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let pubkey = |k: &Path| format!("{}.pub", k.display());
+    let good = anslag(&["inspect", out.to_str().unwrap(), "--key", &pubkey(&key)]);
+    assert!(
+        good.status.success() && stderr(&good).contains("signature: good"),
+        "{}",
+        stderr(&good)
+    );
+    let bad = anslag(&["inspect", out.to_str().unwrap(), "--key", &pubkey(&other)]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(stderr(&bad).contains("signature check"), "{}", stderr(&bad));
+    // The secret never ends up in the bundle, the signature file or the output.
+    let secret_hex = std::fs::read_to_string(&key).unwrap();
+    let secret_hex = secret_hex.lines().last().unwrap();
+    let bundle = std::fs::read(&out).unwrap();
+    let secret: Vec<u8> = (0..64)
+        .map(|i| u8::from_str_radix(&secret_hex[2 * i..2 * i + 2], 16).unwrap())
+        .collect();
+    assert!(!bundle.windows(32).any(|w| w == &secret[..32]));
+    assert!(!std::fs::read_to_string(dir.join("signed.ansl.sig"))
+        .unwrap()
+        .contains(secret_hex));
+    assert!(!stderr(&o).contains(secret_hex));
+}

@@ -53,6 +53,10 @@ pub struct Cmd {
     /// Sequence number; must grow with every bundle for a board [default: build time in seconds].
     #[arg(long)]
     pub sequence: Option<u64>,
+    /// Sign with this secret key (from `anslag keygen`): writes FILE.ansl.sig next to the
+    /// bundle; boards accept only bundles signed by their pinned key.
+    #[arg(long, value_name = "NAME")]
+    pub key: Option<PathBuf>,
     /// The bundle the board has now: keep its text ids so the update is a small delta.
     #[arg(long, value_name = "PREVIOUS.ansl")]
     pub base: Option<PathBuf>,
@@ -209,7 +213,24 @@ impl Cmd {
         let count = anslag_core::bundle::Bundle::parse(&bytes)
             .context("the freshly built bundle does not verify (a bug: please report it)")?
             .len();
+        let signature = match &self.key {
+            Some(k) => {
+                let secret = crate::cmd::keygen::read_key::<64>(k)?;
+                Some(
+                    anslag_core::wire::sign(&bytes, info.sequence, &secret)
+                        .with_context(|| format!("{}: not a valid signing key", k.display()))?,
+                )
+            }
+            None => None,
+        };
         write_atomically(&self.out, &bytes)?;
+        if let Some(sig) = signature {
+            let path = signature_path(&self.out);
+            let hex: String = sig.iter().map(|b| format!("{b:02x}")).collect();
+            std::fs::write(&path, hex + "\n")
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            eprintln!("signed: {}", path.display());
+        }
         let per_event = if count > 0 {
             bytes.len() as f64 / count as f64
         } else {
@@ -228,6 +249,13 @@ impl Cmd {
         );
         Ok(())
     }
+}
+
+/// Where the detached signature of a bundle goes: `FILE.ansl.sig`.
+pub fn signature_path(bundle: &std::path::Path) -> PathBuf {
+    let mut p = bundle.as_os_str().to_owned();
+    p.push(".sig");
+    PathBuf::from(p)
 }
 
 /// Writes `bytes` to `path` via a temporary file and a rename, so a reader (or a crash)

@@ -19,6 +19,9 @@ pub struct Cmd {
     /// The bundle to read.
     #[arg(value_name = "FILE.ansl")]
     pub file: PathBuf,
+    /// Check FILE.ansl.sig against this public key (NAME.pub from `anslag keygen`).
+    #[arg(long, value_name = "NAME.pub")]
+    pub key: Option<PathBuf>,
     /// Print `{\"header\": {...}, \"event_count\": N, \"events\": [...]}` as JSON.
     #[arg(long)]
     pub json: bool,
@@ -36,6 +39,31 @@ impl Cmd {
         let bytes = std::fs::read(&self.file).with_context(|| format!("cannot read {name}"))?;
         let bundle =
             Bundle::parse(&bytes).with_context(|| format!("{name} is not a valid bundle"))?;
+        if let Some(k) = &self.key {
+            let public = crate::cmd::keygen::read_key::<32>(k)?;
+            let sig_path = crate::cmd::build::signature_path(&self.file);
+            let sig_hex = std::fs::read_to_string(&sig_path).with_context(|| {
+                format!("{name} is not signed: cannot read {}", sig_path.display())
+            })?;
+            let sig: Vec<u8> = (0..sig_hex.trim().len())
+                .step_by(2)
+                .filter_map(|i| {
+                    sig_hex
+                        .trim()
+                        .get(i..i + 2)
+                        .and_then(|h| u8::from_str_radix(h, 16).ok())
+                })
+                .collect();
+            anslag_core::wire::verify(&bytes, bundle.header().sequence, &sig, &public)
+                .with_context(|| {
+                    format!("{name}: signature check against {} failed", k.display())
+                })?;
+            eprintln!(
+                "signature: good ({} with {})",
+                sig_path.display(),
+                k.display()
+            );
+        }
         let named = bundle.events().enumerate().map(|(i, e)| {
             (
                 format!("event {i} \"{}\" ({})", e.title(), e.start()),

@@ -5,4 +5,5 @@ pub mod build;
 pub mod demo;
 pub mod expand;
 pub mod inspect;
+pub mod keygen;
 pub mod preview;
