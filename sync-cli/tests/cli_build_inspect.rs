@@ -240,3 +240,64 @@ fn signed_builds_verify_only_with_the_matching_key() {
         .contains(secret_hex));
     assert!(!stderr(&o).contains(secret_hex));
 }
+
+/// Serves `body` over HTTP on 127.0.0.1 for `requests` requests, then stops.
+fn serve(body: Vec<u8>, requests: usize) -> (String, std::thread::JoinHandle<()>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/events.ics", listener.local_addr().unwrap());
+    let handle = std::thread::spawn(move || {
+        for stream in listener.incoming().take(requests) {
+            let mut s = stream.unwrap();
+            let mut buf = [0u8; 4096];
+            let _ = s.read(&mut buf);
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: text/calendar\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = s.write_all(head.as_bytes());
+            let _ = s.write_all(&body);
+        }
+    });
+    (url, handle)
+}
+
+#[test]
+fn builds_from_urls_and_falls_back_to_the_last_good_copy() {
+    let cache = tmp("url-cache");
+    let _ = std::fs::remove_dir_all(&cache);
+    let body = std::fs::read(data("foundation.ics")).unwrap();
+    let (url, server) = serve(body, 1);
+    let out = tmp("url.ansl");
+    let run = |url: &str| {
+        Command::new(env!("CARGO_BIN_EXE_anslag"))
+            .args([
+                "build",
+                url,
+                &data("foundation.ics"),
+                "--tz",
+                "Europe/Riga",
+                "--from",
+                "2026-03-27",
+            ])
+            .args(["--out", out.to_str().unwrap()])
+            .env("ANSLAG_CACHE_DIR", &cache)
+            .env("SOURCE_DATE_EPOCH", "1774000000")
+            .output()
+            .unwrap()
+    };
+    let first = run(&url);
+    assert!(first.status.success(), "{}", stderr(&first));
+    server.join().unwrap();
+    // The same events from the URL and the file appear once (same UID and start).
+    assert!(stderr(&first).contains("4 events"), "{}", stderr(&first));
+    // The server is gone now: the build still succeeds, loudly, from the cached copy.
+    let second = run(&url);
+    assert!(second.status.success(), "{}", stderr(&second));
+    assert!(
+        stderr(&second).contains("WARNING") && stderr(&second).contains("last good copy"),
+        "{}",
+        stderr(&second)
+    );
+    assert!(stderr(&second).contains("4 events"));
+}

@@ -26,9 +26,15 @@ Examples:
 
 Reproducible builds: set SOURCE_DATE_EPOCH to fix the build time (and the default sequence).")]
 pub struct Cmd {
-    /// Feed files to read: iCalendar (.ics), RSS/Atom/JSON Feed, or spreadsheets saved as CSV.
+    /// Feeds to read, as files or http(s) URLs: iCalendar (.ics), RSS/Atom/JSON Feed, or
+    /// spreadsheets saved as CSV. They are fetched concurrently; a feed that fails is replaced
+    /// by its last good copy from the cache, with a warning.
     #[arg(required = true, value_name = "FEED")]
-    pub feeds: Vec<PathBuf>,
+    pub feeds: Vec<String>,
+    /// Where fetched feeds are cached (ETag/Last-Modified, last good copies)
+    /// [default: $XDG_CACHE_HOME/anslag or ~/.cache/anslag].
+    #[arg(long, value_name = "DIR", env = "ANSLAG_CACHE_DIR")]
+    pub cache_dir: Option<PathBuf>,
     /// The board's time zone (IANA name, e.g. Europe/Riga, Europe/Berlin, Europe/Stockholm).
     #[arg(long, value_name = "ZONE", value_parser = parse_tz)]
     pub tz: chrono_tz::Tz,
@@ -83,6 +89,60 @@ pub fn build_time() -> Result<i64> {
             .with_context(|| format!("SOURCE_DATE_EPOCH `{v}` is not a number of seconds")),
         Err(_) => Ok(chrono::Utc::now().timestamp()),
     }
+}
+
+/// The feed cache directory: the option, else `$XDG_CACHE_HOME/anslag`, else
+/// `~/.cache/anslag`, else `.anslag-cache`.
+pub fn cache_dir(option: Option<PathBuf>) -> PathBuf {
+    option
+        .or_else(|| std::env::var_os("XDG_CACHE_HOME").map(|d| PathBuf::from(d).join("anslag")))
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/anslag")))
+        .unwrap_or_else(|| PathBuf::from(".anslag-cache"))
+}
+
+/// Fetches every source concurrently (files and URLs alike), results in the order given.
+///
+/// A new copy only replaces the cached last-good one when its kind can be told, so a server
+/// returning an error page does not poison the cache.
+///
+/// # Errors
+/// The async runtime cannot start, or a fetch task panicked.
+pub fn fetch_all(
+    fetcher: feeds::fetch::Fetcher,
+    sources: &[String],
+) -> Result<Vec<Result<feeds::fetch::Fetched, feeds::fetch::FetchError>>> {
+    let fetcher = std::sync::Arc::new(fetcher);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let mut tasks = tokio::task::JoinSet::new();
+        for (i, source) in sources.iter().cloned().enumerate() {
+            let fetcher = fetcher.clone();
+            // The HTTP client is blocking; each fetch gets a blocking thread, all run at once.
+            tasks.spawn_blocking(move || {
+                let validate = |bytes: &[u8]| {
+                    FeedKind::detect(std::path::Path::new(&source), bytes)
+                        .map(|_| ())
+                        .ok_or_else(|| "not iCalendar, RSS/Atom/JSON Feed or CSV".to_string())
+                };
+                (i, fetcher.fetch_validated(&source, &validate))
+            });
+        }
+        let mut results: Vec<_> = (0..sources.len()).map(|_| None).collect();
+        while let Some(done) = tasks.join_next().await {
+            let (i, r) = done.context("a fetch task failed")?;
+            if let Some(slot) = results.get_mut(i) {
+                *slot = Some(r);
+            }
+        }
+        results
+            .into_iter()
+            .map(|r| r.context("a fetch task did not report"))
+            .collect()
+    })
 }
 
 /// Reads and expands one feed file into the window.
@@ -175,8 +235,19 @@ impl Cmd {
 
         let mut occurrences = Vec::new();
         let mut skipped = 0;
-        for path in &self.feeds {
-            let parsed = load_feed(path, &window)?;
+        let fetcher = feeds::fetch::Fetcher::new(cache_dir(self.cache_dir.clone()));
+        for (source, fetched) in self.feeds.iter().zip(fetch_all(fetcher, &self.feeds)?) {
+            let fetched = fetched.with_context(|| format!("cannot read feed {source}"))?;
+            if let Some(w) = &fetched.warning {
+                eprintln!("WARNING: {source}: {w} — using the last good copy");
+            }
+            let parsed = parse_feed_bytes(
+                source,
+                &fetched.bytes,
+                &window,
+                &Default::default(),
+                Some(&self.lang),
+            )?;
             for d in &parsed.diagnostics {
                 eprintln!("warning: {d}");
             }
