@@ -154,6 +154,47 @@ pub fn verify(
         .map_err(|_| Error::BadSignature)
 }
 
+/// SHA-256 of a bundle computed piece by piece, as it arrives.
+#[derive(Debug, Clone, Default)]
+pub struct BundleHasher(Sha256);
+
+impl BundleHasher {
+    /// A fresh hash.
+    pub fn new() -> Self {
+        BundleHasher(Sha256::new())
+    }
+
+    /// Adds bytes.
+    pub fn update(&mut self, bytes: &[u8]) {
+        self.0.update(bytes);
+    }
+
+    /// The hash of everything added.
+    pub fn finalize(self) -> BundleHash {
+        self.0.finalize().into()
+    }
+}
+
+/// Checks a detached signature against a bundle already hashed (e.g. streamed into flash).
+///
+/// # Errors
+/// [`Error::Unsigned`] for an empty signature, [`Error::BadKey`], [`Error::BadSignature`].
+pub fn verify_hash(
+    hash: &BundleHash,
+    sequence: u64,
+    bundle_len: u32,
+    signature: &[u8],
+    public_key: &[u8; 32],
+) -> Result<(), Error> {
+    if signature.is_empty() {
+        return Err(Error::Unsigned);
+    }
+    let key = ed25519_compact::PublicKey::from_slice(public_key).map_err(|_| Error::BadKey)?;
+    let sig = ed25519_compact::Signature::from_slice(signature).map_err(|_| Error::BadSignature)?;
+    key.verify(signing_message(sequence, bundle_len, hash), &sig)
+        .map_err(|_| Error::BadSignature)
+}
+
 impl<'a> Envelope<'a> {
     /// Decodes an envelope.
     ///

@@ -22,7 +22,9 @@ impl Moment {
         let local = bundle.local_time(now_utc);
         Moment {
             local,
-            stale: now_utc > h.created_at.saturating_add(i64::from(h.refresh_minutes) * 60),
+            stale: now_utc
+                > h.created_at
+                    .saturating_add(i64::from(h.refresh_minutes) * 60),
             expired: local.date >= h.window_end(),
         }
     }
@@ -43,7 +45,9 @@ pub fn is_current(e: &Event<'_>, m: &Moment) -> bool {
 /// Events not yet ended at `m`, in start order. Nothing past is ever returned.
 pub fn current<'a>(bundle: &Bundle<'a>, m: &Moment) -> impl Iterator<Item = Event<'a>> + 'a {
     let m = *m;
-    bundle.events_from(m.today()).filter(move |e| is_current(e, &m))
+    bundle
+        .events_from(m.today())
+        .filter(move |e| is_current(e, &m))
 }
 
 /// The day an event is listed under: its start day, or today for one that began earlier and

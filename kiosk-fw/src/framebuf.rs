@@ -23,7 +23,11 @@ impl<'a> FrameBuf<'a> {
 
     /// Wraps `bytes`; pixels outside the part of `bytes` that fits are dropped, never panic.
     pub fn new(bytes: &'a mut [u8], width: u32, height: u32) -> Self {
-        FrameBuf { bytes, width, height }
+        FrameBuf {
+            bytes,
+            width,
+            height,
+        }
     }
 
     /// The raw frame (rows top to bottom, MSB = leftmost pixel, 1 = ink).
@@ -39,7 +43,9 @@ impl<'a> FrameBuf<'a> {
     /// Whether the pixel at (x, y) is ink.
     pub fn pixel(&self, x: u32, y: u32) -> bool {
         let at = y as usize * self.stride() + x as usize / 8;
-        self.bytes.get(at).is_some_and(|b| b & (0x80 >> (x % 8)) != 0)
+        self.bytes
+            .get(at)
+            .is_some_and(|b| b & (0x80 >> (x % 8)) != 0)
     }
 }
 
@@ -53,10 +59,15 @@ impl DrawTarget for FrameBuf<'_> {
     type Color = BinaryColor;
     type Error = Infallible;
 
-    fn draw_iter<I: IntoIterator<Item = Pixel<BinaryColor>>>(&mut self, pixels: I) -> Result<(), Infallible> {
+    fn draw_iter<I: IntoIterator<Item = Pixel<BinaryColor>>>(
+        &mut self,
+        pixels: I,
+    ) -> Result<(), Infallible> {
         let stride = self.stride();
         for Pixel(p, color) in pixels {
-            let (Ok(x), Ok(y)) = (u32::try_from(p.x), u32::try_from(p.y)) else { continue };
+            let (Ok(x), Ok(y)) = (u32::try_from(p.x), u32::try_from(p.y)) else {
+                continue;
+            };
             if x >= self.width || y >= self.height {
                 continue;
             }
@@ -91,7 +102,9 @@ mod tests {
             .into_styled(PrimitiveStyle::with_fill(BinaryColor::On))
             .draw(&mut f)
             .unwrap();
-        Pixel(Point::new(9, 0), BinaryColor::On).draw(&mut f).unwrap();
+        Pixel(Point::new(9, 0), BinaryColor::On)
+            .draw(&mut f)
+            .unwrap();
         assert_eq!(f.as_bytes(), &[0x00, 0x40, 0xC0, 0x00]);
         assert!(f.pixel(9, 0) && f.pixel(1, 1) && !f.pixel(2, 1));
     }

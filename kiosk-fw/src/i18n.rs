@@ -117,8 +117,16 @@ pub struct DayHeading {
 impl fmt::Display for DayHeading {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let w = self.lang.words();
-        let wd = w.weekdays.get(usize::from(self.date.weekday())).copied().unwrap_or("");
-        let m = w.months.get(usize::from(self.date.month.saturating_sub(1))).copied().unwrap_or("");
+        let wd = w
+            .weekdays
+            .get(usize::from(self.date.weekday()))
+            .copied()
+            .unwrap_or("");
+        let m = w
+            .months
+            .get(usize::from(self.date.month.saturating_sub(1)))
+            .copied()
+            .unwrap_or("");
         let d = self.date.day;
         match self.lang {
             Lang::De | Lang::Lv | Lang::Et => write!(f, "{wd}, {d}. {m}"),
@@ -151,8 +159,29 @@ impl fmt::Display for ShortDate {
 }
 
 const EN: Words = Words {
-    weekdays: ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"],
-    months: ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"],
+    weekdays: [
+        "Monday",
+        "Tuesday",
+        "Wednesday",
+        "Thursday",
+        "Friday",
+        "Saturday",
+        "Sunday",
+    ],
+    months: [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ],
     cancelled: "cancelled",
     today: "Today",
     tomorrow: "Tomorrow",
@@ -164,8 +193,29 @@ const EN: Words = Words {
     expired: "Listing out of date",
 };
 const DE: Words = Words {
-    weekdays: ["Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag"],
-    months: ["Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober", "November", "Dezember"],
+    weekdays: [
+        "Montag",
+        "Dienstag",
+        "Mittwoch",
+        "Donnerstag",
+        "Freitag",
+        "Samstag",
+        "Sonntag",
+    ],
+    months: [
+        "Januar",
+        "Februar",
+        "März",
+        "April",
+        "Mai",
+        "Juni",
+        "Juli",
+        "August",
+        "September",
+        "Oktober",
+        "November",
+        "Dezember",
+    ],
     cancelled: "abgesagt",
     today: "Heute",
     tomorrow: "Morgen",
@@ -177,8 +227,29 @@ const DE: Words = Words {
     expired: "Aushang veraltet",
 };
 const LV: Words = Words {
-    weekdays: ["pirmdiena", "otrdiena", "trešdiena", "ceturtdiena", "piektdiena", "sestdiena", "svētdiena"],
-    months: ["janvāris", "februāris", "marts", "aprīlis", "maijs", "jūnijs", "jūlijs", "augusts", "septembris", "oktobris", "novembris", "decembris"],
+    weekdays: [
+        "pirmdiena",
+        "otrdiena",
+        "trešdiena",
+        "ceturtdiena",
+        "piektdiena",
+        "sestdiena",
+        "svētdiena",
+    ],
+    months: [
+        "janvāris",
+        "februāris",
+        "marts",
+        "aprīlis",
+        "maijs",
+        "jūnijs",
+        "jūlijs",
+        "augusts",
+        "septembris",
+        "oktobris",
+        "novembris",
+        "decembris",
+    ],
     cancelled: "atcelts",
     today: "Šodien",
     tomorrow: "Rīt",
@@ -190,8 +261,29 @@ const LV: Words = Words {
     expired: "Saraksts novecojis",
 };
 const LT: Words = Words {
-    weekdays: ["pirmadienis", "antradienis", "trečiadienis", "ketvirtadienis", "penktadienis", "šeštadienis", "sekmadienis"],
-    months: ["sausio", "vasario", "kovo", "balandžio", "gegužės", "birželio", "liepos", "rugpjūčio", "rugsėjo", "spalio", "lapkričio", "gruodžio"],
+    weekdays: [
+        "pirmadienis",
+        "antradienis",
+        "trečiadienis",
+        "ketvirtadienis",
+        "penktadienis",
+        "šeštadienis",
+        "sekmadienis",
+    ],
+    months: [
+        "sausio",
+        "vasario",
+        "kovo",
+        "balandžio",
+        "gegužės",
+        "birželio",
+        "liepos",
+        "rugpjūčio",
+        "rugsėjo",
+        "spalio",
+        "lapkričio",
+        "gruodžio",
+    ],
     cancelled: "atšaukta",
     today: "Šiandien",
     tomorrow: "Rytoj",
@@ -203,8 +295,29 @@ const LT: Words = Words {
     expired: "Sąrašas pasenęs",
 };
 const ET: Words = Words {
-    weekdays: ["esmaspäev", "teisipäev", "kolmapäev", "neljapäev", "reede", "laupäev", "pühapäev"],
-    months: ["jaanuar", "veebruar", "märts", "aprill", "mai", "juuni", "juuli", "august", "september", "oktoober", "november", "detsember"],
+    weekdays: [
+        "esmaspäev",
+        "teisipäev",
+        "kolmapäev",
+        "neljapäev",
+        "reede",
+        "laupäev",
+        "pühapäev",
+    ],
+    months: [
+        "jaanuar",
+        "veebruar",
+        "märts",
+        "aprill",
+        "mai",
+        "juuni",
+        "juuli",
+        "august",
+        "september",
+        "oktoober",
+        "november",
+        "detsember",
+    ],
     cancelled: "ära jäetud",
     today: "Täna",
     tomorrow: "Homme",
@@ -216,8 +329,29 @@ const ET: Words = Words {
     expired: "Nimekiri on aegunud",
 };
 const FI: Words = Words {
-    weekdays: ["maanantai", "tiistai", "keskiviikko", "torstai", "perjantai", "lauantai", "sunnuntai"],
-    months: ["tammikuuta", "helmikuuta", "maaliskuuta", "huhtikuuta", "toukokuuta", "kesäkuuta", "heinäkuuta", "elokuuta", "syyskuuta", "lokakuuta", "marraskuuta", "joulukuuta"],
+    weekdays: [
+        "maanantai",
+        "tiistai",
+        "keskiviikko",
+        "torstai",
+        "perjantai",
+        "lauantai",
+        "sunnuntai",
+    ],
+    months: [
+        "tammikuuta",
+        "helmikuuta",
+        "maaliskuuta",
+        "huhtikuuta",
+        "toukokuuta",
+        "kesäkuuta",
+        "heinäkuuta",
+        "elokuuta",
+        "syyskuuta",
+        "lokakuuta",
+        "marraskuuta",
+        "joulukuuta",
+    ],
     cancelled: "peruttu",
     today: "Tänään",
     tomorrow: "Huomenna",
@@ -229,8 +363,23 @@ const FI: Words = Words {
     expired: "Luettelo vanhentunut",
 };
 const SV: Words = Words {
-    weekdays: ["måndag", "tisdag", "onsdag", "torsdag", "fredag", "lördag", "söndag"],
-    months: ["januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti", "september", "oktober", "november", "december"],
+    weekdays: [
+        "måndag", "tisdag", "onsdag", "torsdag", "fredag", "lördag", "söndag",
+    ],
+    months: [
+        "januari",
+        "februari",
+        "mars",
+        "april",
+        "maj",
+        "juni",
+        "juli",
+        "augusti",
+        "september",
+        "oktober",
+        "november",
+        "december",
+    ],
     cancelled: "inställt",
     today: "I dag",
     tomorrow: "I morgon",
@@ -242,8 +391,23 @@ const SV: Words = Words {
     expired: "Listan är inaktuell",
 };
 const DA: Words = Words {
-    weekdays: ["mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lørdag", "søndag"],
-    months: ["januar", "februar", "marts", "april", "maj", "juni", "juli", "august", "september", "oktober", "november", "december"],
+    weekdays: [
+        "mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lørdag", "søndag",
+    ],
+    months: [
+        "januar",
+        "februar",
+        "marts",
+        "april",
+        "maj",
+        "juni",
+        "juli",
+        "august",
+        "september",
+        "oktober",
+        "november",
+        "december",
+    ],
     cancelled: "aflyst",
     today: "I dag",
     tomorrow: "I morgen",
@@ -255,8 +419,29 @@ const DA: Words = Words {
     expired: "Listen er forældet",
 };
 const PL: Words = Words {
-    weekdays: ["poniedziałek", "wtorek", "środa", "czwartek", "piątek", "sobota", "niedziela"],
-    months: ["stycznia", "lutego", "marca", "kwietnia", "maja", "czerwca", "lipca", "sierpnia", "września", "października", "listopada", "grudnia"],
+    weekdays: [
+        "poniedziałek",
+        "wtorek",
+        "środa",
+        "czwartek",
+        "piątek",
+        "sobota",
+        "niedziela",
+    ],
+    months: [
+        "stycznia",
+        "lutego",
+        "marca",
+        "kwietnia",
+        "maja",
+        "czerwca",
+        "lipca",
+        "sierpnia",
+        "września",
+        "października",
+        "listopada",
+        "grudnia",
+    ],
     cancelled: "odwołane",
     today: "Dzisiaj",
     tomorrow: "Jutro",
@@ -268,8 +453,29 @@ const PL: Words = Words {
     expired: "Lista nieaktualna",
 };
 const UK: Words = Words {
-    weekdays: ["понеділок", "вівторок", "середа", "четвер", "п'ятниця", "субота", "неділя"],
-    months: ["січня", "лютого", "березня", "квітня", "травня", "червня", "липня", "серпня", "вересня", "жовтня", "листопада", "грудня"],
+    weekdays: [
+        "понеділок",
+        "вівторок",
+        "середа",
+        "четвер",
+        "п'ятниця",
+        "субота",
+        "неділя",
+    ],
+    months: [
+        "січня",
+        "лютого",
+        "березня",
+        "квітня",
+        "травня",
+        "червня",
+        "липня",
+        "серпня",
+        "вересня",
+        "жовтня",
+        "листопада",
+        "грудня",
+    ],
     cancelled: "скасовано",
     today: "Сьогодні",
     tomorrow: "Завтра",

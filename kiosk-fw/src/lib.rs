@@ -19,7 +19,12 @@
 #![deny(missing_docs, missing_debug_implementations)]
 #![cfg_attr(
     not(test),
-    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
 )]
 
 pub mod board;
@@ -27,6 +32,7 @@ pub mod framebuf;
 pub mod i18n;
 pub mod palette;
 pub mod profile;
+pub mod receive;
 pub mod refresh;
 pub mod render;
 pub mod text;

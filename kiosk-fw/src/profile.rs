@@ -23,11 +23,29 @@ impl Profile {
 }
 
 /// Waveshare 7.5" V2 e-paper, 800×480, 1-bit.
-pub const EPD_7IN5: Profile = Profile { name: "epd-7in5", width: 800, height: 480, color: false, large: true };
+pub const EPD_7IN5: Profile = Profile {
+    name: "epd-7in5",
+    width: 800,
+    height: 480,
+    color: false,
+    large: true,
+};
 /// Waveshare 4.2" e-paper, 400×300, 1-bit.
-pub const EPD_4IN2: Profile = Profile { name: "epd-4in2", width: 400, height: 300, color: false, large: false };
+pub const EPD_4IN2: Profile = Profile {
+    name: "epd-4in2",
+    width: 400,
+    height: 300,
+    color: false,
+    large: false,
+};
 /// ILI9341 LCD, 320×240, RGB565.
-pub const LCD_320X240: Profile = Profile { name: "lcd-320x240", width: 320, height: 240, color: true, large: false };
+pub const LCD_320X240: Profile = Profile {
+    name: "lcd-320x240",
+    width: 320,
+    height: 240,
+    color: true,
+    large: false,
+};
 
 /// Every profile, for lookups by name.
 pub const ALL: [Profile; 3] = [EPD_7IN5, EPD_4IN2, LCD_320X240];

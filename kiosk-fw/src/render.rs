@@ -76,7 +76,9 @@ impl Geometry {
     }
 
     fn title_columns(&self) -> usize {
-        self.faces.title.columns(self.width - self.title_x() - MARGIN)
+        self.faces
+            .title
+            .columns(self.width - self.title_x() - MARGIN)
     }
 
     fn heading_height(&self) -> i32 {
@@ -86,7 +88,11 @@ impl Geometry {
     fn event_height(&self, title: &Wrapped<TITLE_LINES>, has_second_line: bool) -> i32 {
         let lines = title.line_count().max(1) as i32;
         lines * self.faces.title.height()
-            + if has_second_line { self.faces.body.height() } else { 0 }
+            + if has_second_line {
+                self.faces.body.height()
+            } else {
+                0
+            }
             + 6
     }
 }
@@ -104,7 +110,12 @@ enum Item<'a> {
 }
 
 /// Walks the layout, calling `visit(page, y, item)` for every element.
-fn layout<'a>(bundle: &Bundle<'a>, m: &Moment, g: &Geometry, mut visit: impl FnMut(usize, i32, &Item<'a>)) -> usize {
+fn layout<'a>(
+    bundle: &Bundle<'a>,
+    m: &Moment,
+    g: &Geometry,
+    mut visit: impl FnMut(usize, i32, &Item<'a>),
+) -> usize {
     let (mut page, mut y) = (0usize, g.body_top);
     let mut day = None;
     let mut any = false;
@@ -147,10 +158,16 @@ struct Buf {
 
 impl Buf {
     fn new() -> Self {
-        Buf { bytes: [0; 96], len: 0 }
+        Buf {
+            bytes: [0; 96],
+            len: 0,
+        }
     }
     fn as_str(&self) -> &str {
-        self.bytes.get(..self.len).and_then(|b| core::str::from_utf8(b).ok()).unwrap_or("")
+        self.bytes
+            .get(..self.len)
+            .and_then(|b| core::str::from_utf8(b).ok())
+            .unwrap_or("")
     }
 }
 
@@ -161,7 +178,9 @@ impl core::fmt::Write for Buf {
             let enc = c.encode_utf8(&mut tmp).as_bytes();
             let end = self.len + enc.len();
             // Cut at a character boundary when full.
-            let Some(dst) = self.bytes.get_mut(self.len..end) else { return Ok(()) };
+            let Some(dst) = self.bytes.get_mut(self.len..end) else {
+                return Ok(());
+            };
             dst.copy_from_slice(enc);
             self.len = end;
         }
@@ -199,8 +218,21 @@ fn time_column(e: &Event<'_>, m: &Moment, lang: Lang, out: &mut Buf) {
     };
 }
 
-fn draw_str<D: DrawTarget<Color = BinaryColor>>(d: &mut D, s: &str, x: i32, y: i32, face: &Face, color: BinaryColor) -> Result<i32, D::Error> {
-    text::draw(d, text::display_chars(s.chars()), Point::new(x, y), face, color)
+fn draw_str<D: DrawTarget<Color = BinaryColor>>(
+    d: &mut D,
+    s: &str,
+    x: i32,
+    y: i32,
+    face: &Face,
+    color: BinaryColor,
+) -> Result<i32, D::Error> {
+    text::draw(
+        d,
+        text::display_chars(s.chars()),
+        Point::new(x, y),
+        face,
+        color,
+    )
 }
 
 /// Draws the screen for `now_utc` (UTC seconds from the kiosk clock) onto `d`.
@@ -231,17 +263,35 @@ pub fn render<D: DrawTarget<Color = BinaryColor>>(
     let mut today = Buf::new();
     let _ = write!(today, "{}", lang.day_heading(m.today()));
     let today_cols = today.as_str().chars().count() as i32;
-    let centre_cols = f.heading.columns(g.width - 3 * MARGIN - today_cols * f.heading.advance());
+    let centre_cols = f
+        .heading
+        .columns(g.width - 3 * MARGIN - today_cols * f.heading.advance());
     let centre = Wrapped::<1>::new(h.centre.chars(), centre_cols);
-    text::draw(d, centre.line(0).iter().copied(), Point::new(MARGIN, MARGIN), &f.heading, paper)?;
-    draw_str(d, today.as_str(), g.width - MARGIN - today_cols * f.heading.advance(), MARGIN, &f.heading, paper)?;
+    text::draw(
+        d,
+        centre.line(0).iter().copied(),
+        Point::new(MARGIN, MARGIN),
+        &f.heading,
+        paper,
+    )?;
+    draw_str(
+        d,
+        today.as_str(),
+        g.width - MARGIN - today_cols * f.heading.advance(),
+        MARGIN,
+        &f.heading,
+        paper,
+    )?;
 
     // Body.
     let pages = layout(bundle, &m, &g, |_, _, _| {});
     let page = if pages == 0 {
         0
     } else {
-        let slot = m.local.to_minutes().div_euclid(i64::from(opts.page_minutes.max(1)));
+        let slot = m
+            .local
+            .to_minutes()
+            .div_euclid(i64::from(opts.page_minutes.max(1)));
         usize::try_from(slot.rem_euclid(pages as i64)).unwrap_or(0)
     };
     let mut shown = 0;
@@ -252,7 +302,13 @@ pub fn render<D: DrawTarget<Color = BinaryColor>>(
         for i in 0..msg.line_count() {
             let line = msg.line(i);
             let x = (g.width - line.len() as i32 * f.title.advance()) / 2;
-            text::draw(d, line.iter().copied(), Point::new(x, y + i as i32 * f.title.height()), &f.title, ink)?;
+            text::draw(
+                d,
+                line.iter().copied(),
+                Point::new(x, y + i as i32 * f.title.height()),
+                &f.title,
+                ink,
+            )?;
         }
     }
     layout(bundle, &m, &g, |p, y, item| {
@@ -274,27 +330,60 @@ pub fn render<D: DrawTarget<Color = BinaryColor>>(
     let ty = fy + 4;
     let mut foot = Buf::new();
     let built = bundle.local_time(h.created_at);
-    let _ = write!(foot, "{} {} {}", w.updated, lang.short_date(built.date), hm(built));
+    let _ = write!(
+        foot,
+        "{} {} {}",
+        w.updated,
+        lang.short_date(built.date),
+        hm(built)
+    );
     draw_str(d, foot.as_str(), MARGIN, ty, &f.small, ink)?;
     if m.expired || m.stale {
         let warn = if m.expired { w.expired } else { w.stale };
         let cols = warn.chars().count() as i32 + 2;
         let x = (g.width - cols * f.small.advance()) / 2;
-        Rectangle::new(Point::new(x, ty - 2), Size::new((cols * f.small.advance()) as u32, (f.small.height() + 3) as u32))
-            .into_styled(PrimitiveStyle::with_fill(ink))
-            .draw(d)?;
+        Rectangle::new(
+            Point::new(x, ty - 2),
+            Size::new(
+                (cols * f.small.advance()) as u32,
+                (f.small.height() + 3) as u32,
+            ),
+        )
+        .into_styled(PrimitiveStyle::with_fill(ink))
+        .draw(d)?;
         draw_str(d, warn, x + f.small.advance(), ty, &f.small, paper)?;
     }
     if pages > 1 {
         let mut p = Buf::new();
         let _ = write!(p, "{}/{}", page + 1, pages);
         let cols = p.as_str().chars().count() as i32;
-        draw_str(d, p.as_str(), g.width - MARGIN - cols * f.small.advance(), ty, &f.small, ink)?;
+        draw_str(
+            d,
+            p.as_str(),
+            g.width - MARGIN - cols * f.small.advance(),
+            ty,
+            &f.small,
+            ink,
+        )?;
     }
-    Ok(Shown { page, pages, events: shown, local: m.local, stale: m.stale, expired: m.expired })
+    Ok(Shown {
+        page,
+        pages,
+        events: shown,
+        local: m.local,
+        stale: m.stale,
+        expired: m.expired,
+    })
 }
 
-fn draw_item<D: DrawTarget<Color = BinaryColor>>(d: &mut D, item: &Item<'_>, y: i32, g: &Geometry, m: &Moment, lang: Lang) -> Result<(), D::Error> {
+fn draw_item<D: DrawTarget<Color = BinaryColor>>(
+    d: &mut D,
+    item: &Item<'_>,
+    y: i32,
+    g: &Geometry,
+    m: &Moment,
+    lang: Lang,
+) -> Result<(), D::Error> {
     let f = &g.faces;
     let (ink, paper) = (BinaryColor::On, BinaryColor::Off);
     match item {
@@ -321,7 +410,13 @@ fn draw_item<D: DrawTarget<Color = BinaryColor>>(d: &mut D, item: &Item<'_>, y: 
             let x = g.title_x();
             let mut ty = y;
             for i in 0..title.line_count() {
-                let end = text::draw(d, title.line(i).iter().copied(), Point::new(x, ty), &f.title, ink)?;
+                let end = text::draw(
+                    d,
+                    title.line(i).iter().copied(),
+                    Point::new(x, ty),
+                    &f.title,
+                    ink,
+                )?;
                 if e.is_cancelled() {
                     let sy = ty + f.title.height() / 2;
                     Line::new(Point::new(x, sy), Point::new(end, sy))
@@ -335,15 +430,27 @@ fn draw_item<D: DrawTarget<Color = BinaryColor>>(d: &mut D, item: &Item<'_>, y: 
                 if e.is_cancelled() {
                     let word = lang.words().cancelled;
                     let cols = word.chars().count() as i32;
-                    Rectangle::new(Point::new(px, ty), Size::new(((cols + 1) * f.body.advance()) as u32, f.body.height() as u32))
-                        .into_styled(PrimitiveStyle::with_fill(ink))
-                        .draw(d)?;
+                    Rectangle::new(
+                        Point::new(px, ty),
+                        Size::new(
+                            ((cols + 1) * f.body.advance()) as u32,
+                            f.body.height() as u32,
+                        ),
+                    )
+                    .into_styled(PrimitiveStyle::with_fill(ink))
+                    .draw(d)?;
                     draw_str(d, word, px + f.body.advance() / 2, ty, &f.body, paper)?;
                     px += (cols + 2) * f.body.advance();
                 }
                 let cols = f.body.columns(g.width - px - MARGIN);
                 let place = Wrapped::<1>::new(e.place().chars(), cols);
-                text::draw(d, place.line(0).iter().copied(), Point::new(px, ty), &f.body, ink)?;
+                text::draw(
+                    d,
+                    place.line(0).iter().copied(),
+                    Point::new(px, ty),
+                    &f.body,
+                    ink,
+                )?;
             }
         }
     }
