@@ -35,8 +35,10 @@ fn main() -> ! {
     };
     // The frame buffer lives on the stack: 48,000 bytes of the 4 MiB RAM.
     let mut pixels = [0u8; EPD_7IN5.frame_bytes()];
+    let painted = stack::paint();
     let mut frame = FrameBuf::new(&mut pixels, EPD_7IN5.width, EPD_7IN5.height);
     let Ok(shown) = render(&mut frame, &bundle, NOW, &EPD_7IN5, &Options::default());
+    let render_stack = stack::high_water(painted);
     let h = bundle.header();
     hprintln!(
         "anslag-qemu: board {} sequence {}, {} events; at {} showing {} on page {}/{}",
@@ -56,6 +58,12 @@ fn main() -> ! {
         hex[2 * i + 1] = HEX[usize::from(b & 15)];
     }
     hprintln!("frame-sha256 {}", core::str::from_utf8(&hex).unwrap_or("?"));
+    hprintln!(
+        "memory: render stack {} bytes (beyond the {}-byte frame buffer), static RAM {} bytes",
+        render_stack,
+        EPD_7IN5.frame_bytes(),
+        stack::static_ram()
+    );
     exit(0);
 }
 
@@ -68,5 +76,52 @@ fn exit(code: u32) -> ! {
     }
     loop {
         cortex_m::asm::bkpt();
+    }
+}
+
+/// Stack high-water measurement: paint the free stack with a pattern, look how far it was
+/// overwritten. Raw memory access, hence `unsafe`; the QEMU test runs it on every CI build.
+mod stack {
+    const PATTERN: u32 = 0xAAAA_5555;
+    const RAM_START: usize = 0x2000_0000;
+
+    extern "C" {
+        /// End of .data + .bss (start of the unused RAM), defined by cortex-m-rt's link.x.
+        static __sheap: u32;
+    }
+
+    fn bottom() -> usize {
+        // Only the address of the linker symbol is taken, never its value (safe since 1.82).
+        core::ptr::addr_of!(__sheap) as usize
+    }
+
+    /// Bytes of RAM used by statics (.data + .bss).
+    pub fn static_ram() -> usize {
+        bottom() - RAM_START
+    }
+
+    /// Paints from the end of the statics up to just below the current stack pointer; returns
+    /// the painted range.
+    pub fn paint() -> (usize, usize) {
+        let top = (cortex_m::register::msp::read() as usize - 256) & !3;
+        let start = (bottom() + 3) & !3;
+        let mut p = start;
+        while p < top {
+            // SAFETY: [start, top) is RAM between the statics and the live stack (256 bytes of
+            // margin below the stack pointer): nothing lives there, and it is 4-byte aligned.
+            unsafe { (p as *mut u32).write_volatile(PATTERN) };
+            p += 4;
+        }
+        (start, top)
+    }
+
+    /// Bytes of the painted range that were written since [`paint`]: the stack used.
+    pub fn high_water((start, top): (usize, usize)) -> usize {
+        let mut p = start;
+        // SAFETY: the same range as `paint`, still unused by anything but the stack.
+        while p < top && unsafe { (p as *const u32).read_volatile() } == PATTERN {
+            p += 4;
+        }
+        top - p
     }
 }
