@@ -64,5 +64,14 @@ fn firmware_in_qemu_draws_the_same_frame_as_the_preview() {
             "at {now}:\n{}",
             run.output
         );
+        // Rendering's stack, measured by stack painting on the Cortex-M3, stays in budget.
+        let stack: usize = run
+            .output
+            .split("render stack ")
+            .nth(1)
+            .and_then(|r| r.split(' ').next())
+            .and_then(|n| n.parse().ok())
+            .expect("firmware reports its stack use");
+        assert!(stack > 500 && stack <= 8 * 1024, "render stack {stack} bytes");
     }
 }
