@@ -151,3 +151,47 @@ fn overflowing_listing_rotates_pages() {
     assert_eq!(first.pages, second.pages);
     assert_eq!(second.page, (first.page + 1) % first.pages);
 }
+
+#[test]
+fn a_second_listing_over_the_dst_weekend() {
+    // The CLI tests' fixture: a choir rehearsal, a two-day market, a cancelled dawn walk on the
+    // night clocks go forward, a floating-time meeting.
+    let text = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../sync-cli/tests/data/foundation.ics"
+    ))
+    .unwrap();
+    let from = NaiveDate::from_ymd_opt(2026, 3, 27).unwrap();
+    let window = Window {
+        from,
+        to: from + chrono::Days::new(7),
+        tz: chrono_tz::Europe::Riga,
+    };
+    let p = parse_feed_bytes(
+        "foundation.ics",
+        &text,
+        &window,
+        &IcsOptions::default(),
+        None,
+    )
+    .unwrap();
+    let info = BoardInfo {
+        board: "hall".into(),
+        centre: "Dorfgemeinschaftshaus Plön".into(),
+        language: "de".into(),
+        sequence: 3,
+        created_at: 1_774_600_000,
+        refresh_minutes: 24 * 60,
+    };
+    let bytes = listing::encode(&p.occurrences, &window, &info).unwrap();
+    let s = snapshot(
+        "de-epd-4in2-dst-weekend",
+        &bytes,
+        profile::EPD_4IN2,
+        "2026-03-28T12:00",
+    );
+    assert_eq!(
+        s.events, 3,
+        "market (running), walk (cancelled, still shown), meeting"
+    );
+}
