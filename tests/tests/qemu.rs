@@ -72,6 +72,54 @@ fn firmware_in_qemu_draws_the_same_frame_as_the_preview() {
             .and_then(|r| r.split(' ').next())
             .and_then(|n| n.parse().ok())
             .expect("firmware reports its stack use");
-        assert!(stack > 500 && stack <= 8 * 1024, "render stack {stack} bytes");
+        assert!(
+            stack > 500 && stack <= 8 * 1024,
+            "render stack {stack} bytes"
+        );
     }
+}
+
+#[test]
+fn the_boards_uart_is_reachable_from_the_host() {
+    use std::io::Read;
+    if !qemu_available() {
+        return;
+    }
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("qemu-uart");
+    let _ = std::fs::remove_dir_all(&dir);
+    let cli = Cli::try_parse_from(["anslag", "demo", "--out-dir", dir.to_str().unwrap()]).unwrap();
+    cli.command.run().unwrap();
+    let bundle = dir.join("tautas-nams.ansl");
+    // A free port on loopback (released again for QEMU to take).
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let run =
+        std::thread::spawn(move || xtask::qemu_with_uart(&bundle, "2026-03-05T09:00", Some(port)));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let mut stream = loop {
+        match std::net::TcpStream::connect(("127.0.0.1", port)) {
+            Ok(s) => break s,
+            Err(_) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(100))
+            }
+            Err(e) => panic!("QEMU's UART server did not come up: {e}"),
+        }
+    };
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap();
+    let mut got = String::new();
+    let _ = stream.read_to_string(&mut got);
+    let run = run.join().unwrap().unwrap();
+    assert!(
+        got.contains("anslag-qemu sequence 1 frame-sha256 "),
+        "UART said: {got:?}"
+    );
+    assert!(
+        got.contains(run.frame_hash.as_deref().unwrap()),
+        "UART said: {got:?}"
+    );
 }

@@ -28,6 +28,19 @@ pub struct QemuRun {
 /// The bundle is invalid, the build fails, `qemu-system-arm` is missing, or the firmware
 /// exits with a failure.
 pub fn qemu(bundle: &Path, now: &str) -> Result<QemuRun> {
+    qemu_with_uart(bundle, now, None)
+}
+
+/// Like [`qemu`], with the board's UART0 on a TCP server at 127.0.0.1:`port` (QEMU waits for
+/// one client to connect before the firmware starts).
+///
+/// # Errors
+/// As [`qemu`].
+pub fn qemu_with_uart(bundle: &Path, now: &str, uart_port: Option<u16>) -> Result<QemuRun> {
+    // One firmware build directory: a build for one bundle must not replace the ELF another
+    // caller in this process is about to run.
+    static FIRMWARE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one_at_a_time = FIRMWARE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let bytes =
         std::fs::read(bundle).with_context(|| format!("cannot read {}", bundle.display()))?;
     let parsed = Bundle::parse(&bytes)
@@ -45,9 +58,18 @@ pub fn qemu(bundle: &Path, now: &str) -> Result<QemuRun> {
         bail!("firmware build failed");
     }
     let elf = board.join("target/thumbv7m-none-eabi/release/show");
-    let out = Command::new("qemu-system-arm")
-        .args(["-cpu", "cortex-m3", "-machine", "mps2-an385", "-nographic"])
-        .args(["-semihosting-config", "enable=on,target=native", "-kernel"])
+    let mut cmd = Command::new("qemu-system-arm");
+    cmd.args(["-cpu", "cortex-m3", "-machine", "mps2-an385", "-nographic"])
+        .args(["-semihosting-config", "enable=on,target=native"]);
+    if let Some(port) = uart_port {
+        // Loopback only: the board's serial line is for this machine's tests and tools.
+        cmd.args([
+            "-serial",
+            &format!("tcp:127.0.0.1:{port},server=on,wait=on"),
+        ]);
+    }
+    let out = cmd
+        .arg("-kernel")
         .arg(&elf)
         .output()
         .context("cannot run qemu-system-arm (install it: apt-get install qemu-system-arm)")?;

@@ -25,6 +25,9 @@ enum Task {
         /// Board wall-clock YYYY-MM-DDTHH:MM, or RFC 3339 with an offset.
         #[arg(long)]
         now: String,
+        /// Put the board's UART0 on a TCP server at 127.0.0.1:PORT (QEMU waits for a client).
+        #[arg(long, value_name = "PORT")]
+        uart: Option<u16>,
     },
 }
 

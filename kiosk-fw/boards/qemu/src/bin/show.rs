@@ -10,6 +10,8 @@ use anslag_core::bundle::Bundle;
 use anslag_kiosk::framebuf::FrameBuf;
 use anslag_kiosk::profile::EPD_7IN5;
 use anslag_kiosk::render::{render, Options};
+use core::fmt::Write as _;
+
 use cortex_m_rt::entry;
 use cortex_m_semihosting::{debug, hprintln};
 use panic_semihosting as _;
@@ -57,7 +59,16 @@ fn main() -> ! {
         hex[2 * i] = HEX[usize::from(b >> 4)];
         hex[2 * i + 1] = HEX[usize::from(b & 15)];
     }
-    hprintln!("frame-sha256 {}", core::str::from_utf8(&hex).unwrap_or("?"));
+    let hash = core::str::from_utf8(&hex).unwrap_or("?");
+    hprintln!("frame-sha256 {}", hash);
+    // The same report on the board's UART0, which QEMU can expose on a host TCP port: the
+    // link a kiosk receives updates on.
+    let mut uart = uart::Uart0::init();
+    let _ = writeln!(
+        uart,
+        "anslag-qemu sequence {} frame-sha256 {}",
+        h.sequence, hash
+    );
     hprintln!(
         "memory: render stack {} bytes (beyond the {}-byte frame buffer), static RAM {} bytes",
         render_stack,
@@ -123,5 +134,48 @@ mod stack {
             p += 4;
         }
         top - p
+    }
+}
+
+/// The MPS2 board's CMSDK APB UART0 (what a real kiosk would use for sync).
+mod uart {
+    const BASE: usize = 0x4000_4000;
+    const DATA: usize = BASE;
+    const STATE: usize = BASE + 0x04;
+    const CTRL: usize = BASE + 0x08;
+    const BAUDDIV: usize = BASE + 0x10;
+    const TX_FULL: u32 = 1;
+
+    /// UART0, enabled for sending.
+    pub struct Uart0(());
+
+    fn write_reg(addr: usize, value: u32) {
+        // SAFETY: `addr` is one of UART0's documented registers on the MPS2 AN385 memory map;
+        // only this module touches them, from the single thread of this firmware.
+        unsafe { (addr as *mut u32).write_volatile(value) }
+    }
+
+    fn read_reg(addr: usize) -> u32 {
+        // SAFETY: as in `write_reg`.
+        unsafe { (addr as *const u32).read_volatile() }
+    }
+
+    impl Uart0 {
+        /// Enables transmit and receive (the baud divider must be ≥ 16 for the CMSDK UART).
+        pub fn init() -> Self {
+            write_reg(BAUDDIV, 16);
+            write_reg(CTRL, 0b11);
+            Uart0(())
+        }
+    }
+
+    impl core::fmt::Write for Uart0 {
+        fn write_str(&mut self, s: &str) -> core::fmt::Result {
+            for b in s.bytes() {
+                while read_reg(STATE) & TX_FULL != 0 {}
+                write_reg(DATA, u32::from(b));
+            }
+            Ok(())
+        }
     }
 }
