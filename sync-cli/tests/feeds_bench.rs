@@ -78,7 +78,10 @@ fn throughput() {
     let texts: Vec<String> = entries.iter().filter_map(|e| e.summary.clone()).collect();
     let total: usize = texts.iter().map(String::len).sum();
     let (found, secs) = best_of(5, || {
-        texts.iter().map(|t| find_dates(t, published).len()).sum::<usize>()
+        texts
+            .iter()
+            .map(|t| find_dates(t, published).len())
+            .sum::<usize>()
     });
     assert_eq!(found, items);
     report("textdate", total, items, secs);

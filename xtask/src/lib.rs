@@ -40,7 +40,9 @@ pub fn qemu_with_uart(bundle: &Path, now: &str, uart_port: Option<u16>) -> Resul
     // One firmware build directory: a build for one bundle must not replace the ELF another
     // caller in this process is about to run.
     static FIRMWARE: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    let _one_at_a_time = FIRMWARE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let _one_at_a_time = FIRMWARE
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let bytes =
         std::fs::read(bundle).with_context(|| format!("cannot read {}", bundle.display()))?;
     let parsed = Bundle::parse(&bytes)

@@ -34,8 +34,8 @@ enum Task {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.task {
-        Task::Qemu { bundle, now } => {
-            xtask::qemu(&bundle, &now).map(|run| print!("{}", run.output))
+        Task::Qemu { bundle, now, uart } => {
+            xtask::qemu_with_uart(&bundle, &now, uart).map(|run| print!("{}", run.output))
         }
     };
     match result {

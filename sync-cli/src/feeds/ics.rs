@@ -727,14 +727,13 @@ fn read_vevent(
             }
             ICalendarProperty::Location => ev.location = entry_text(e),
             ICalendarProperty::Description => ev.description = entry_text(e),
-            ICalendarProperty::Categories => {
-                if ev.category.is_none() {
-                    ev.category = e
-                        .values
-                        .first()
-                        .and_then(|v| v.as_text())
-                        .map(str::to_string);
-                }
+            // The first CATEGORIES value wins.
+            ICalendarProperty::Categories if ev.category.is_none() => {
+                ev.category = e
+                    .values
+                    .first()
+                    .and_then(|v| v.as_text())
+                    .map(str::to_string);
             }
             ICalendarProperty::Url => ev.url = entry_text(e),
             ICalendarProperty::Status => {
