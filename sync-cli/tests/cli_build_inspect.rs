@@ -301,3 +301,42 @@ fn builds_from_urls_and_falls_back_to_the_last_good_copy() {
     );
     assert!(stderr(&second).contains("4 events"));
 }
+
+#[test]
+fn expand_prints_feed_entries_and_spreadsheet_rows() {
+    let example = |f: &str| {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../examples/feeds")
+            .join(f)
+            .display()
+            .to_string()
+    };
+    let o = anslag(&[
+        "expand",
+        &example("news.xml"),
+        &example("wydarzenia.csv"),
+        "--from",
+        "2026-03-01",
+        "--to",
+        "2026-04-01",
+        "--tz",
+        "Europe/Riga",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let lines: Vec<serde_json::Value> = String::from_utf8(o.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    // Four spreadsheet rows in the calendar schema first, then three posts in the feed schema.
+    assert_eq!(lines.len(), 7);
+    assert_eq!(lines[0]["summary"], "Spotkanie koła gospodyń wiejskich");
+    assert_eq!(lines[0]["start"], "2026-03-06T10:00:00");
+    assert_eq!(lines[1]["all_day"], true);
+    assert_eq!(lines[4]["title"], "Stammtisch der Partnergemeinden");
+    assert_eq!(lines[4]["published"], "2026-03-02T08:00:00Z");
+    assert!(lines[4]["summary"]
+        .as_str()
+        .unwrap()
+        .starts_with("Am 12. März um 18 Uhr"));
+}

@@ -123,6 +123,21 @@ impl CalendarRecord {
         }
     }
 
+    /// The record for an occurrence from any other source (spreadsheet rows).
+    pub fn from_occurrence(o: &crate::feeds::Occurrence) -> CalendarRecord {
+        let text = |s: &str| (!s.is_empty()).then(|| s.to_string());
+        CalendarRecord {
+            uid: text(&o.uid),
+            summary: text(&o.summary),
+            location: text(&o.location),
+            start: wall_clock(o.start, o.all_day),
+            end: wall_clock(o.end, o.all_day),
+            all_day: o.all_day,
+            floating: o.floating,
+            cancelled: o.cancelled,
+        }
+    }
+
     fn sort_key(&self) -> (&str, &str, &str, &str) {
         (
             &self.start,
@@ -157,6 +172,8 @@ pub fn wall_clock(t: chrono::NaiveDateTime, all_day: bool) -> String {
 pub struct Expanded {
     /// Calendar-schema records, sorted.
     pub records: Vec<CalendarRecord>,
+    /// RSS/Atom/JSON Feed entries (feed schema), in feed order, printed after the records.
+    pub entries: Vec<serde_json::Value>,
     /// Warnings, in input order.
     pub diagnostics: Vec<Diagnostic>,
 }
@@ -186,8 +203,31 @@ pub fn expand_feeds(
                     .map(CalendarRecord::from_ics)
                     .collect::<Vec<_>>()
             }
-            FeedKind::Feed | FeedKind::Csv => {
-                anyhow::bail!("{name}: {kind:?} feeds are not supported by `expand` in this build")
+            FeedKind::Csv => {
+                let (text, warning) = crate::feeds::csv::decode_text(bytes);
+                let parsed = crate::feeds::csv::parse_csv(&text, name, window);
+                if let Some(message) = warning {
+                    out.diagnostics.push(Diagnostic {
+                        source: name.clone(),
+                        line: None,
+                        uid: None,
+                        message,
+                    });
+                }
+                out.diagnostics.extend(parsed.diagnostics);
+                parsed
+                    .occurrences
+                    .iter()
+                    .map(CalendarRecord::from_occurrence)
+                    .collect()
+            }
+            FeedKind::Feed => {
+                // Feed entries have their own schema and keep the feed's order.
+                let entries = crate::feeds::feed::parse_feed(bytes, name)
+                    .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+                out.entries
+                    .extend(entries.iter().map(crate::feeds::feed::entry_json));
+                Vec::new()
             }
         };
         // The same event in two feeds appears once; within one feed the parser decides.
@@ -237,6 +277,10 @@ impl Cmd {
         let mut w = std::io::BufWriter::new(stdout.lock());
         for r in &expanded.records {
             serde_json::to_writer(&mut w, r).context("writing JSON")?;
+            w.write_all(b"\n").context("writing output")?;
+        }
+        for e in &expanded.entries {
+            serde_json::to_writer(&mut w, e).context("writing JSON")?;
             w.write_all(b"\n").context("writing output")?;
         }
         w.flush().context("writing output")?;
