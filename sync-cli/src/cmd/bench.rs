@@ -224,6 +224,18 @@ pub fn touch_json(bytes: &[u8]) -> u64 {
         .sum()
 }
 
+/// The board every benchmark listing is built for (fixed, so runs compare).
+fn bench_board() -> BoardInfo {
+    BoardInfo {
+        board: "bench".into(),
+        centre: "Benchmark".into(),
+        language: "lv".into(),
+        sequence: 1,
+        created_at: 0,
+        refresh_minutes: 1440,
+    }
+}
+
 /// The tightest window holding every occurrence of a feed.
 fn tight_window(path: &Path, tz: chrono_tz::Tz) -> Result<(Window, Vec<Occurrence>)> {
     let wide = Window {
@@ -272,14 +284,7 @@ pub struct Encodings {
 /// The feed cannot be read, holds no events, or a decoder fails on its own output.
 pub fn encodings(path: &Path, tz: chrono_tz::Tz) -> Result<Encodings> {
     let (window, occurrences) = tight_window(path, tz)?;
-    let info = BoardInfo {
-        board: "bench".into(),
-        centre: "Benchmark".into(),
-        language: "lv".into(),
-        sequence: 1,
-        created_at: 0,
-        refresh_minutes: 1440,
-    };
+    let info = bench_board();
     let t = Instant::now();
     let ours = listing::encode(&occurrences, &window, &info)?;
     let encode_ms = t.elapsed().as_secs_f64() * 1e3;
@@ -414,14 +419,7 @@ fn format(args: &FormatArgs) -> Result<()> {
 fn wire(args: &WireArgs) -> Result<()> {
     use anslag_core::wire::{seal::seal, Envelope, Mode};
     let (window, occurrences) = tight_window(&args.feed, args.tz)?;
-    let info = BoardInfo {
-        board: "bench".into(),
-        centre: "Benchmark".into(),
-        language: "lv".into(),
-        sequence: 1,
-        created_at: 0,
-        refresh_minutes: 1440,
-    };
+    let info = bench_board();
     let base = listing::encode(&occurrences, &window, &info)?;
     let n = Bundle::parse(&base)?.len();
     let key = [7u8; 32];
