@@ -22,5 +22,6 @@ extern crate alloc;
 pub mod bundle;
 pub mod checksum;
 pub mod store;
+pub mod sync;
 pub mod time;
 pub mod wire;

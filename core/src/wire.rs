@@ -1,69 +1,91 @@
 //! The wire envelope: how a bundle travels from the coordinator to a kiosk — in full or as a
-//! delta against the bundle the kiosk has — and how the kiosk knows it is authentic.
+//! delta against the bundle the kiosk has, optionally deflated — and how the kiosk knows it is
+//! authentic.
 //!
 //! ```text
-//! Envelope (postcard): version · sequence · bundle_len · bundle_hash (SHA-256)
-//!                      · mode (Full | Delta{base_hash}) · payload · signature (Ed25519)
-//! signed message     : "anslag-bundle-v1\0" · sequence (u64 LE) · bundle_len (u32 LE) · bundle_hash
-//! delta payload      : ops, each  0 · offset · len      copy len bytes of the base from offset
-//!                                 1 · len · bytes        insert bytes          (varints)
+//! envelope       : Header (postcard) · payload (payload_len bytes)
+//! Header         : version · sequence · bundle_len · bundle_crc · base (None | sequence · crc)
+//!                  · compression (None | Deflate) · payload_len · signature (Ed25519, 64 bytes)
+//! signed message : "anslag-bundle-v1\0" · sequence (u64 LE) · bundle_len (u32 LE) · SHA-256(bundle)
+//! payload        : the bundle (full) or a patch (delta), raw-deflated when that is smaller
+//! patch op       : 0 · offset · len     copy len bytes of the base from offset
+//!                  1 · len · bytes      insert bytes                      (varints)
 //! ```
 //!
-//! The signature covers the hash of the *resulting* bundle, so one check covers both modes: a
-//! kiosk streams the payload (or the patch applied to its active bundle) into its inactive
-//! slot through an [`Applier`], hashing as it writes, and activates only when the length and
-//! hash match and the signature verifies against its pinned key. Everything here is sans-IO
-//! and needs no heap on the kiosk; sealing (host side) uses `alloc`.
+//! The header is small (≈ 95 bytes), so it fits one radio packet and travels first; the payload
+//! streams after it and is never held whole by the kiosk. A [`Receiver`] undoes the compression
+//! in a fixed 32 KiB window ([`Inflater`]), applies the patch reading copies from the active
+//! bundle, and writes the result into the inactive slot of a [`Target`] (the store), hashing on
+//! the way. It activates only when the length and CRC match the header and the signature over the
+//! SHA-256 it computed verifies against the kiosk's pinned key.
 //!
-//! Not yet here (see the sync issue): compression of the payload.
+//! The base is named by its sequence and CRC-32 (9 bytes), not its hash (32): the kiosk knows
+//! both from its superblock without reading the bundle, and a wrong base cannot slip through
+//! because the signature covers the hash of the *result*. Everything here is sans-IO and needs
+//! no heap on the kiosk; sealing (host side) uses `alloc`.
 
 use core::fmt;
 
+use miniz_oxide::inflate::core::{decompress, inflate_flags, DecompressorOxide};
+use miniz_oxide::inflate::TINFLStatus;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-/// SHA-256 of a bundle: its identity on the wire.
+use crate::checksum::Crc32;
+
+/// SHA-256 of a bundle: what its signature covers.
 pub type BundleHash = [u8; 32];
 
 /// Envelope format version.
-pub const VERSION: u8 = 1;
+pub const VERSION: u8 = 2;
 const SIGNING_CONTEXT: &[u8] = b"anslag-bundle-v1\0";
+/// Largest encoded [`Header`]: what a kiosk must buffer before the payload starts.
+pub const MAX_HEADER_LEN: usize = 128;
+/// Deflate window the kiosk keeps while inflating (the format's maximum distance).
+pub const INFLATE_WINDOW: usize = 32 * 1024;
 
-/// How the payload makes the bundle.
+/// The bundle a delta applies to, as the kiosk's superblock knows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Mode {
-    /// The payload is the bundle.
-    Full,
-    /// The payload is a patch against the bundle whose hash is given.
-    Delta {
-        /// SHA-256 of the base bundle the kiosk must hold.
-        base_hash: BundleHash,
-    },
+pub struct BaseId {
+    /// The base bundle's sequence number.
+    pub sequence: u64,
+    /// The base bundle's CRC-32 (its trailer).
+    pub crc: u32,
 }
 
-/// A decoded envelope, borrowing its payload.
+/// How the payload is compressed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Envelope<'a> {
+pub enum Compression {
+    /// As it is.
+    None,
+    /// Raw deflate (RFC 1951), any window up to 32 KiB.
+    Deflate,
+}
+
+/// The envelope header: everything but the payload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Header<'a> {
     /// Envelope format version ([`VERSION`]).
     pub version: u8,
     /// The bundle's sequence number (must grow).
     pub sequence: u64,
     /// Length of the resulting bundle.
     pub bundle_len: u32,
-    /// SHA-256 of the resulting bundle.
-    pub bundle_hash: BundleHash,
-    /// Full or delta.
-    pub mode: Mode,
-    /// The bundle, or the patch.
-    #[serde(borrow)]
-    pub payload: &'a [u8],
+    /// The resulting bundle's CRC-32 (its trailer): tells a damaged payload from a bad signature.
+    pub bundle_crc: u32,
+    /// `None` for a full bundle; the base for a delta patch.
+    pub base: Option<BaseId>,
+    /// Compression of the payload.
+    pub compression: Compression,
+    /// Length of the payload that follows the header.
+    pub payload_len: u32,
     /// Ed25519 signature (64 bytes) over the signing message; empty when unsigned.
     #[serde(borrow)]
     pub signature: &'a [u8],
 }
 
-/// Why an envelope or update was refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Why an envelope or update was refused. Also the reason a kiosk gives on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub enum Error {
     /// The envelope is cut short or not an envelope.
@@ -85,8 +107,17 @@ pub enum Error {
     WrongBase,
     /// The patch is malformed (bad op, copy outside the base, longer than announced).
     BadPatch,
-    /// The result does not have the announced length or hash: the payload was altered.
+    /// The compressed payload does not inflate.
+    BadCompression,
+    /// The result does not have the announced length or CRC: the payload was altered.
     TamperedPayload,
+    /// The bundle does not fit the kiosk's slot.
+    TooLarge {
+        /// Bytes a slot holds.
+        capacity: u32,
+    },
+    /// The kiosk's flash failed, or the written bundle did not read back intact.
+    Storage,
 }
 
 impl fmt::Display for Error {
@@ -102,7 +133,15 @@ impl fmt::Display for Error {
             }
             Error::WrongBase => f.write_str("delta against a bundle the board does not hold"),
             Error::BadPatch => f.write_str("malformed delta patch"),
+            Error::BadCompression => f.write_str("compressed payload does not inflate"),
             Error::TamperedPayload => f.write_str("payload does not produce the signed bundle"),
+            Error::TooLarge { capacity } => {
+                write!(
+                    f,
+                    "bundle does not fit the board's slot of {capacity} bytes"
+                )
+            }
+            Error::Storage => f.write_str("the board's flash failed"),
         }
     }
 }
@@ -112,6 +151,16 @@ impl core::error::Error for Error {}
 /// SHA-256 of `bundle`.
 pub fn bundle_hash(bundle: &[u8]) -> BundleHash {
     Sha256::digest(bundle).into()
+}
+
+/// The CRC-32 trailer of a bundle (its last four bytes), `0` when it is shorter.
+pub fn bundle_crc(bundle: &[u8]) -> u32 {
+    bundle
+        .len()
+        .checked_sub(4)
+        .and_then(|at| bundle.get(at..))
+        .and_then(|t| t.try_into().ok())
+        .map_or(0, u32::from_le_bytes)
 }
 
 /// The message an envelope's signature covers.
@@ -140,18 +189,15 @@ pub fn sign(bundle: &[u8], sequence: u64, secret_key: &[u8; 64]) -> Option<[u8; 
 /// Checks a detached signature made by [`sign`].
 ///
 /// # Errors
-/// [`Error::BadKey`] or [`Error::BadSignature`].
+/// [`Error::Unsigned`], [`Error::BadKey`] or [`Error::BadSignature`].
 pub fn verify(
     bundle: &[u8],
     sequence: u64,
     signature: &[u8],
     public_key: &[u8; 32],
 ) -> Result<(), Error> {
-    let key = ed25519_compact::PublicKey::from_slice(public_key).map_err(|_| Error::BadKey)?;
-    let sig = ed25519_compact::Signature::from_slice(signature).map_err(|_| Error::BadSignature)?;
     let len = u32::try_from(bundle.len()).map_err(|_| Error::TamperedPayload)?;
-    key.verify(signing_message(sequence, len, &bundle_hash(bundle)), &sig)
-        .map_err(|_| Error::BadSignature)
+    verify_hash(&bundle_hash(bundle), sequence, len, signature, public_key)
 }
 
 /// SHA-256 of a bundle computed piece by piece, as it arrives.
@@ -195,183 +241,517 @@ pub fn verify_hash(
         .map_err(|_| Error::BadSignature)
 }
 
-impl<'a> Envelope<'a> {
-    /// Decodes an envelope.
+impl<'a> Header<'a> {
+    /// Decodes a header from the start of `bytes`; returns it and the bytes after it.
     ///
     /// # Errors
     /// [`Error::Truncated`] or [`Error::UnsupportedVersion`].
-    pub fn decode(bytes: &'a [u8]) -> Result<Self, Error> {
-        let (env, rest) =
-            postcard::take_from_bytes::<Envelope<'a>>(bytes).map_err(|_| Error::Truncated)?;
-        if !rest.is_empty() {
-            return Err(Error::Truncated);
+    pub fn decode(bytes: &'a [u8]) -> Result<(Self, &'a [u8]), Error> {
+        // The version comes first, so a newer format is named as such, not as garbage.
+        match bytes.first() {
+            None => return Err(Error::Truncated),
+            Some(&v) if v != VERSION => return Err(Error::UnsupportedVersion(v)),
+            Some(_) => {}
         }
-        if env.version != VERSION {
-            return Err(Error::UnsupportedVersion(env.version));
-        }
-        Ok(env)
+        postcard::take_from_bytes::<Header<'a>>(bytes).map_err(|_| Error::Truncated)
     }
 
-    /// Checks the signature against the kiosk's pinned key and the sequence against its active
-    /// one, before any byte is written.
+    /// Decodes a whole envelope: the header and exactly `payload_len` payload bytes.
     ///
     /// # Errors
-    /// [`Error::Unsigned`], [`Error::BadKey`], [`Error::BadSignature`], [`Error::Replayed`].
-    pub fn authenticate(
-        &self,
-        public_key: &[u8; 32],
-        active_sequence: Option<u64>,
-    ) -> Result<(), Error> {
+    /// [`Error::Truncated`] or [`Error::UnsupportedVersion`].
+    pub fn decode_envelope(bytes: &'a [u8]) -> Result<(Self, &'a [u8]), Error> {
+        let (header, payload) = Self::decode(bytes)?;
+        if payload.len() != header.payload_len as usize {
+            return Err(Error::Truncated);
+        }
+        Ok((header, payload))
+    }
+
+    /// The checks a kiosk makes before it writes a byte: signed at all, newer than its active
+    /// bundle, against the base it holds.
+    ///
+    /// # Errors
+    /// [`Error::Unsigned`], [`Error::BadSignature`] (not 64 bytes), [`Error::Replayed`],
+    /// [`Error::WrongBase`].
+    pub fn precheck(&self, active: Option<BaseId>) -> Result<(), Error> {
         if self.signature.is_empty() {
             return Err(Error::Unsigned);
         }
-        let key = ed25519_compact::PublicKey::from_slice(public_key).map_err(|_| Error::BadKey)?;
-        let sig = ed25519_compact::Signature::from_slice(self.signature)
-            .map_err(|_| Error::BadSignature)?;
-        key.verify(
-            signing_message(self.sequence, self.bundle_len, &self.bundle_hash),
-            &sig,
-        )
-        .map_err(|_| Error::BadSignature)?;
-        match active_sequence {
-            Some(active) if self.sequence <= active => Err(Error::Replayed { active }),
-            _ => Ok(()),
+        if self.signature.len() != 64 {
+            return Err(Error::BadSignature);
         }
-    }
-
-    /// An [`Applier`] for this envelope, given the hash of the kiosk's active bundle.
-    ///
-    /// # Errors
-    /// [`Error::WrongBase`] for a delta against another base.
-    pub fn applier(&self, active_hash: Option<&BundleHash>) -> Result<Applier<'a>, Error> {
-        if let Mode::Delta { base_hash } = &self.mode {
-            if active_hash != Some(base_hash) {
-                return Err(Error::WrongBase);
+        if let Some(a) = active {
+            if self.sequence <= a.sequence {
+                return Err(Error::Replayed { active: a.sequence });
             }
         }
-        Ok(Applier {
-            envelope: *self,
-            pos: 0,
-            written: 0,
-            hasher: Sha256::new(),
-        })
-    }
-}
-
-/// Streams an envelope's result into a sink, piece by piece, hashing as it goes.
-#[derive(Debug, Clone)]
-pub struct Applier<'a> {
-    envelope: Envelope<'a>,
-    /// Position in the payload.
-    pos: usize,
-    /// Bytes of the result produced so far.
-    written: u32,
-    hasher: Sha256,
-}
-
-/// One piece of the result.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Piece<'a> {
-    /// Bytes to write as they are.
-    Bytes(&'a [u8]),
-    /// Copy `len` bytes of the base bundle from `offset` (read them from the active slot).
-    Copy {
-        /// Offset in the base.
-        offset: u32,
-        /// Length.
-        len: u32,
-    },
-}
-
-fn varint(bytes: &[u8], pos: &mut usize) -> Result<u32, Error> {
-    let mut value: u32 = 0;
-    for shift in (0..35).step_by(7) {
-        let b = *bytes.get(*pos).ok_or(Error::BadPatch)?;
-        *pos += 1;
-        value |= u32::from(b & 0x7F)
-            .checked_shl(shift)
-            .ok_or(Error::BadPatch)?;
-        if b & 0x80 == 0 {
-            return Ok(value);
-        }
-    }
-    Err(Error::BadPatch)
-}
-
-impl<'a> Applier<'a> {
-    /// The next piece of the result, or `None` when the payload is used up.
-    ///
-    /// # Errors
-    /// [`Error::BadPatch`] for a malformed patch or a result longer than announced.
-    pub fn next_piece(&mut self) -> Result<Option<Piece<'a>>, Error> {
-        let payload = self.envelope.payload;
-        if self.pos >= payload.len() {
-            return Ok(None);
-        }
-        let piece = match self.envelope.mode {
-            Mode::Full => {
-                let bytes = payload.get(self.pos..).ok_or(Error::BadPatch)?;
-                self.pos = payload.len();
-                Piece::Bytes(bytes)
-            }
-            Mode::Delta { .. } => {
-                let op = *payload.get(self.pos).ok_or(Error::BadPatch)?;
-                self.pos += 1;
-                match op {
-                    0 => {
-                        let offset = varint(payload, &mut self.pos)?;
-                        let len = varint(payload, &mut self.pos)?;
-                        Piece::Copy { offset, len }
-                    }
-                    1 => {
-                        let len = varint(payload, &mut self.pos)? as usize;
-                        let bytes = payload
-                            .get(self.pos..self.pos + len)
-                            .ok_or(Error::BadPatch)?;
-                        self.pos += len;
-                        Piece::Bytes(bytes)
-                    }
-                    _ => return Err(Error::BadPatch),
-                }
-            }
-        };
-        let len = match piece {
-            Piece::Bytes(b) => b.len() as u32,
-            Piece::Copy { len, .. } => len,
-        };
-        self.written = self.written.checked_add(len).ok_or(Error::BadPatch)?;
-        if self.written > self.envelope.bundle_len {
-            return Err(Error::BadPatch);
-        }
-        Ok(Some(piece))
-    }
-
-    /// Feeds bytes that were written to the result (the piece's own bytes, or the base bytes a
-    /// copy read) into the hash.
-    pub fn hash(&mut self, written: &[u8]) {
-        self.hasher.update(written);
-    }
-
-    /// Checks the result's length and hash against the signed ones.
-    ///
-    /// # Errors
-    /// [`Error::TamperedPayload`].
-    pub fn finish(self) -> Result<(), Error> {
-        let hash: BundleHash = self.hasher.finalize().into();
-        if self.written != self.envelope.bundle_len || hash != self.envelope.bundle_hash {
-            return Err(Error::TamperedPayload);
+        if self.base.is_some() && self.base != active {
+            return Err(Error::WrongBase);
         }
         Ok(())
     }
 }
 
-/// Host side: building envelopes.
+/// Where a [`Receiver`] writes: the kiosk's store (or a buffer on the host).
+pub trait Target {
+    /// The active bundle, if any.
+    fn active(&self) -> Option<BaseId>;
+    /// Reads bytes of the active bundle (for delta copies).
+    ///
+    /// # Errors
+    /// [`Error::BadPatch`] outside the bundle, [`Error::Storage`] when the flash fails.
+    fn read_active(&mut self, offset: u32, buf: &mut [u8]) -> Result<(), Error>;
+    /// Prepares to receive `len` bytes (erasing the inactive slot).
+    ///
+    /// # Errors
+    /// [`Error::TooLarge`] or [`Error::Storage`].
+    fn begin(&mut self, len: u32) -> Result<(), Error>;
+    /// Writes the next bytes at `offset`, in order.
+    ///
+    /// # Errors
+    /// [`Error::Storage`].
+    fn write(&mut self, offset: u32, bytes: &[u8]) -> Result<(), Error>;
+    /// Activates what was written, as `sequence`.
+    ///
+    /// # Errors
+    /// [`Error::Replayed`] for an old sequence, [`Error::Storage`] when it did not read back.
+    fn activate(&mut self, sequence: u64) -> Result<(), Error>;
+}
+
+impl<F: embedded_storage::nor_flash::NorFlash> Target for crate::store::Store<F> {
+    fn active(&self) -> Option<BaseId> {
+        crate::store::Store::active(self).map(|a| BaseId {
+            sequence: a.sequence,
+            crc: a.crc,
+        })
+    }
+
+    fn read_active(&mut self, offset: u32, buf: &mut [u8]) -> Result<(), Error> {
+        crate::store::Store::read_active(self, offset, buf).map_err(store_error)
+    }
+
+    fn begin(&mut self, len: u32) -> Result<(), Error> {
+        crate::store::Store::begin(self, len).map_err(store_error)
+    }
+
+    fn write(&mut self, offset: u32, bytes: &[u8]) -> Result<(), Error> {
+        crate::store::Store::write(self, offset, bytes).map_err(store_error)
+    }
+
+    fn activate(&mut self, sequence: u64) -> Result<(), Error> {
+        self.finish(sequence).map(|_| ()).map_err(store_error)
+    }
+}
+
+fn store_error<E>(e: crate::store::Error<E>) -> Error {
+    use crate::store::Error as S;
+    match e {
+        S::TooLarge { capacity } => Error::TooLarge { capacity },
+        S::Stale { active } => Error::Replayed { active },
+        S::OutOfOrder => Error::BadPatch,
+        _ => Error::Storage,
+    }
+}
+
+/// Undoes raw deflate in a fixed [`INFLATE_WINDOW`]: the kiosk's whole cost of compression is
+/// this struct (≈ 43 KiB), whatever the bundle's size.
+pub struct Inflater {
+    state: DecompressorOxide,
+    window: [u8; INFLATE_WINDOW],
+    pos: usize,
+    done: bool,
+}
+
+impl fmt::Debug for Inflater {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Inflater")
+            .field("pos", &self.pos)
+            .field("done", &self.done)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for Inflater {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Inflater {
+    /// A fresh stream.
+    pub fn new() -> Self {
+        Inflater {
+            state: DecompressorOxide::new(),
+            window: [0; INFLATE_WINDOW],
+            pos: 0,
+            done: false,
+        }
+    }
+
+    /// Resets to a fresh stream without touching the window's memory.
+    pub fn reset(&mut self) {
+        self.state = DecompressorOxide::new();
+        self.pos = 0;
+        self.done = false;
+    }
+
+    /// Whether the stream's final block has been read.
+    pub fn is_done(&self) -> bool {
+        self.done
+    }
+
+    /// Inflates `input`, passing every produced run of bytes to `out`. `last` says that no
+    /// input follows.
+    ///
+    /// # Errors
+    /// [`Error::BadCompression`], or what `out` returns.
+    pub fn feed(
+        &mut self,
+        mut input: &[u8],
+        last: bool,
+        mut out: impl FnMut(&[u8]) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        let flags = if last {
+            0
+        } else {
+            inflate_flags::TINFL_FLAG_HAS_MORE_INPUT
+        };
+        loop {
+            if self.done {
+                // Bytes after the end of the deflate stream are not ours.
+                return if input.is_empty() {
+                    Ok(())
+                } else {
+                    Err(Error::BadCompression)
+                };
+            }
+            let (status, consumed, written) =
+                decompress(&mut self.state, input, &mut self.window, self.pos, flags);
+            let produced = self
+                .window
+                .get(self.pos..self.pos + written)
+                .ok_or(Error::BadCompression)?;
+            if !produced.is_empty() {
+                out(produced)?;
+            }
+            self.pos = (self.pos + written) & (INFLATE_WINDOW - 1);
+            input = input.get(consumed..).ok_or(Error::BadCompression)?;
+            match status {
+                TINFLStatus::Done => self.done = true,
+                TINFLStatus::HasMoreOutput => {}
+                TINFLStatus::NeedsMoreInput if !last => return Ok(()),
+                _ => return Err(Error::BadCompression),
+            }
+        }
+    }
+}
+
+/// Where a streamed patch is in its current op.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+enum PatchState {
+    #[default]
+    Op,
+    CopyOffset {
+        value: u32,
+        shift: u32,
+    },
+    CopyLen {
+        offset: u32,
+        value: u32,
+        shift: u32,
+    },
+    InsertLen {
+        value: u32,
+        shift: u32,
+    },
+    Insert {
+        remaining: u32,
+    },
+}
+
+/// The receiving side of an envelope: header first, then the payload in pieces of any size.
+///
+/// ```text
+/// payload → [Inflater] → [patch ops | bundle bytes] → Target::write + SHA-256 + CRC-32
+///                                  └ copy → Target::read_active ┘
+/// ```
+#[derive(Debug, Default)]
+pub struct Receiver {
+    /// Payload bytes consumed.
+    consumed: u32,
+    payload_len: u32,
+    compressed: bool,
+    result: Assembly,
+    inflater: Inflater,
+}
+
+/// The result being assembled from decompressed payload bytes.
+#[derive(Debug, Default)]
+struct Assembly {
+    sequence: u64,
+    bundle_len: u32,
+    bundle_crc: u32,
+    delta: bool,
+    signature: Option<[u8; 64]>,
+    /// Result bytes written.
+    written: u32,
+    patch: PatchState,
+    hasher: BundleHasher,
+    crc: Crc32,
+    trailer: [u8; 4],
+}
+
+/// Reads a varint byte by byte; `Some(value)` when complete.
+fn varint_step(value: &mut u32, shift: &mut u32, byte: u8) -> Result<Option<u32>, Error> {
+    let bits = u32::from(byte & 0x7F);
+    if *shift > 28 || (*shift == 28 && bits > 0x0F) {
+        return Err(Error::BadPatch);
+    }
+    *value |= bits << *shift;
+    *shift += 7;
+    Ok((byte & 0x80 == 0).then_some(*value))
+}
+
+impl Receiver {
+    /// An idle receiver (allocate it once; [`Receiver::begin`] reuses it).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Checks `header` against the target's active bundle and starts writing.
+    ///
+    /// # Errors
+    /// See [`Header::precheck`] and [`Target::begin`].
+    pub fn begin<T: Target>(&mut self, header: &Header<'_>, target: &mut T) -> Result<(), Error> {
+        header.precheck(target.active())?;
+        let signature: [u8; 64] = header
+            .signature
+            .try_into()
+            .map_err(|_| Error::BadSignature)?;
+        target.begin(header.bundle_len)?;
+        self.consumed = 0;
+        self.payload_len = header.payload_len;
+        self.compressed = header.compression == Compression::Deflate;
+        self.result = Assembly {
+            sequence: header.sequence,
+            bundle_len: header.bundle_len,
+            bundle_crc: header.bundle_crc,
+            delta: header.base.is_some(),
+            signature: Some(signature),
+            ..Assembly::default()
+        };
+        self.inflater.reset();
+        Ok(())
+    }
+
+    /// Payload bytes consumed so far (where a resumed transfer continues).
+    pub fn consumed(&self) -> u32 {
+        self.consumed
+    }
+
+    /// The payload's announced length.
+    pub fn payload_len(&self) -> u32 {
+        self.payload_len
+    }
+
+    /// The sequence being received.
+    pub fn sequence(&self) -> u64 {
+        self.result.sequence
+    }
+
+    /// Consumes the next payload bytes (any split; they must follow on from the last ones).
+    ///
+    /// # Errors
+    /// [`Error::BadPatch`], [`Error::BadCompression`], [`Error::Truncated`] past the announced
+    /// length or before [`Receiver::begin`], or the target's errors.
+    pub fn feed<T: Target>(&mut self, payload: &[u8], target: &mut T) -> Result<(), Error> {
+        if self.result.signature.is_none() {
+            return Err(Error::Truncated);
+        }
+        let end = self
+            .consumed
+            .checked_add(payload.len() as u32)
+            .filter(|&e| e <= self.payload_len)
+            .ok_or(Error::Truncated)?;
+        let last = end == self.payload_len;
+        let result = &mut self.result;
+        if self.compressed {
+            self.inflater
+                .feed(payload, last, |bytes| result.decoded(bytes, target))?;
+        } else {
+            result.decoded(payload, target)?;
+        }
+        self.consumed = end;
+        Ok(())
+    }
+
+    /// Checks the result against the header and the signature against `public_key`, then
+    /// activates it. The receiver is idle afterwards, whatever the outcome.
+    ///
+    /// # Errors
+    /// [`Error::TamperedPayload`] (wrong length or CRC: the payload was damaged or altered),
+    /// [`Error::BadCompression`] (stream not finished), [`Error::BadSignature`],
+    /// [`Error::BadKey`], or the target's errors.
+    pub fn finish<T: Target>(
+        &mut self,
+        public_key: &[u8; 32],
+        target: &mut T,
+    ) -> Result<u64, Error> {
+        let result = core::mem::take(&mut self.result);
+        let signature = result.signature.ok_or(Error::Truncated)?;
+        if self.consumed != self.payload_len {
+            return Err(Error::Truncated);
+        }
+        if self.compressed && !self.inflater.is_done() {
+            return Err(Error::BadCompression);
+        }
+        if result.delta && result.patch != PatchState::Op {
+            return Err(Error::BadPatch);
+        }
+        let crc = result.crc.finalize();
+        let trailer = u32::from_le_bytes(result.trailer);
+        if result.written != result.bundle_len || crc != trailer || trailer != result.bundle_crc {
+            return Err(Error::TamperedPayload);
+        }
+        verify_hash(
+            &result.hasher.finalize(),
+            result.sequence,
+            result.bundle_len,
+            &signature,
+            public_key,
+        )?;
+        target.activate(result.sequence)?;
+        Ok(result.sequence)
+    }
+}
+
+impl Assembly {
+    /// Handles decompressed payload bytes.
+    fn decoded<T: Target>(&mut self, bytes: &[u8], target: &mut T) -> Result<(), Error> {
+        if !self.delta {
+            return self.output(bytes, target);
+        }
+        let mut rest = bytes;
+        while let Some((&b, tail)) = rest.split_first() {
+            match &mut self.patch {
+                PatchState::Op => {
+                    self.patch = match b {
+                        0 => PatchState::CopyOffset { value: 0, shift: 0 },
+                        1 => PatchState::InsertLen { value: 0, shift: 0 },
+                        _ => return Err(Error::BadPatch),
+                    };
+                    rest = tail;
+                }
+                PatchState::CopyOffset { value, shift } => {
+                    if let Some(offset) = varint_step(value, shift, b)? {
+                        self.patch = PatchState::CopyLen {
+                            offset,
+                            value: 0,
+                            shift: 0,
+                        };
+                    }
+                    rest = tail;
+                }
+                PatchState::CopyLen {
+                    offset,
+                    value,
+                    shift,
+                } => {
+                    let offset = *offset;
+                    if let Some(len) = varint_step(value, shift, b)? {
+                        self.patch = PatchState::Op;
+                        self.copy(offset, len, target)?;
+                    }
+                    rest = tail;
+                }
+                PatchState::InsertLen { value, shift } => {
+                    if let Some(len) = varint_step(value, shift, b)? {
+                        self.patch = if len == 0 {
+                            PatchState::Op
+                        } else {
+                            PatchState::Insert { remaining: len }
+                        };
+                    }
+                    rest = tail;
+                }
+                PatchState::Insert { remaining } => {
+                    let n = (*remaining as usize).min(rest.len());
+                    let left = *remaining - n as u32;
+                    let (now, later) = rest.split_at(n);
+                    self.patch = if left == 0 {
+                        PatchState::Op
+                    } else {
+                        PatchState::Insert { remaining: left }
+                    };
+                    self.output(now, target)?;
+                    rest = later;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Copies `len` bytes of the active bundle from `offset` into the result.
+    fn copy<T: Target>(&mut self, offset: u32, len: u32, target: &mut T) -> Result<(), Error> {
+        if self
+            .written
+            .checked_add(len)
+            .is_none_or(|e| e > self.bundle_len)
+        {
+            return Err(Error::BadPatch);
+        }
+        let mut chunk = [0u8; 64];
+        let mut done = 0u32;
+        while done < len {
+            let n = (len - done).min(chunk.len() as u32) as usize;
+            let part = chunk.get_mut(..n).ok_or(Error::BadPatch)?;
+            let at = offset.checked_add(done).ok_or(Error::BadPatch)?;
+            target.read_active(at, part)?;
+            self.output(part, target)?;
+            done += n as u32;
+        }
+        Ok(())
+    }
+
+    /// Writes result bytes, hashing them and keeping the CRC of everything before the trailer.
+    fn output<T: Target>(&mut self, bytes: &[u8], target: &mut T) -> Result<(), Error> {
+        let end = self
+            .written
+            .checked_add(bytes.len() as u32)
+            .filter(|&e| e <= self.bundle_len)
+            .ok_or(if self.delta {
+                Error::BadPatch
+            } else {
+                Error::TamperedPayload
+            })?;
+        target.write(self.written, bytes)?;
+        self.hasher.update(bytes);
+        let body = self.bundle_len.saturating_sub(4);
+        let split = body.saturating_sub(self.written).min(bytes.len() as u32) as usize;
+        let (crc_part, trailer_part) = bytes.split_at(split);
+        self.crc.update(crc_part);
+        for (i, &b) in trailer_part.iter().enumerate() {
+            let at = self.written + (split + i) as u32 - body;
+            if let Some(t) = self.trailer.get_mut(at as usize) {
+                *t = b;
+            }
+        }
+        self.written = end;
+        Ok(())
+    }
+}
+
+/// Host side: building envelopes, and applying them in memory.
 #[cfg(feature = "alloc")]
 pub mod seal {
     use alloc::collections::BTreeMap;
     use alloc::vec::Vec;
 
-    use super::{bundle_hash, signing_message, Envelope, Mode, VERSION};
+    use super::{
+        bundle_crc, bundle_hash, signing_message, BaseId, Compression, Error, Header, Receiver,
+        Target, VERSION,
+    };
 
     /// Shortest run of base bytes worth a copy op.
     const MIN_MATCH: usize = 12;
@@ -438,39 +818,155 @@ pub mod seal {
         out
     }
 
-    /// Seals `bundle` for the wire: in full, or as a delta against `base` when that is smaller;
-    /// signed with the 64-byte Ed25519 secret key when given.
-    pub fn seal(
+    /// Raw deflate at the strongest level.
+    pub fn deflate(bytes: &[u8]) -> Vec<u8> {
+        miniz_oxide::deflate::compress_to_vec(bytes, 10)
+    }
+
+    /// How to seal.
+    #[derive(Debug, Clone, Copy, Default)]
+    pub struct Options<'k> {
+        /// Never a delta, even when a base is given.
+        pub force_full: bool,
+        /// Never compress.
+        pub no_compression: bool,
+        /// The 64-byte Ed25519 secret key; unsigned when `None`.
+        pub secret_key: Option<&'k [u8; 64]>,
+    }
+
+    /// Seals `bundle` for the wire: in full, or as a delta against `base` when that is smaller,
+    /// deflated when that is smaller, signed when a key is given.
+    pub fn seal_with(
         bundle: &[u8],
         sequence: u64,
-        base: Option<&[u8]>,
-        secret_key: Option<&[u8; 64]>,
+        base: Option<(&[u8], u64)>,
+        options: &Options<'_>,
     ) -> Vec<u8> {
-        let hash = bundle_hash(bundle);
         let len = bundle.len() as u32;
-        let patch = base.map(|b| (bundle_hash(b), diff(b, bundle)));
-        let (mode, payload): (Mode, &[u8]) = match &patch {
-            Some((base_hash, p)) if p.len() < bundle.len() => (
-                Mode::Delta {
-                    base_hash: *base_hash,
-                },
-                p,
-            ),
-            _ => (Mode::Full, bundle),
+        let compress = |raw: Vec<u8>| -> (Compression, Vec<u8>) {
+            if options.no_compression {
+                return (Compression::None, raw);
+            }
+            let packed = deflate(&raw);
+            if packed.len() < raw.len() {
+                (Compression::Deflate, packed)
+            } else {
+                (Compression::None, raw)
+            }
         };
-        let signature = secret_key
+        let full = compress(bundle.to_vec());
+        let delta = base.filter(|_| !options.force_full).map(|(b, seq)| {
+            (
+                BaseId {
+                    sequence: seq,
+                    crc: bundle_crc(b),
+                },
+                compress(diff(b, bundle)),
+            )
+        });
+        let (base_id, (compression, payload)) = match delta {
+            Some((id, d)) if d.1.len() < full.1.len() => (Some(id), d),
+            _ => (None, full),
+        };
+        let signature = options
+            .secret_key
             .and_then(|k| ed25519_compact::SecretKey::from_slice(k).ok())
-            .map(|k| k.sign(signing_message(sequence, len, &hash), None));
-        let env = Envelope {
+            .map(|k| k.sign(signing_message(sequence, len, &bundle_hash(bundle)), None));
+        let header = Header {
             version: VERSION,
             sequence,
             bundle_len: len,
-            bundle_hash: hash,
-            mode,
-            payload,
+            bundle_crc: bundle_crc(bundle),
+            base: base_id,
+            compression,
+            payload_len: payload.len() as u32,
             signature: signature.as_ref().map_or(&[], |s| &s[..]),
         };
-        postcard::to_allocvec(&env).unwrap_or_default()
+        let mut out = postcard::to_allocvec(&header).unwrap_or_default();
+        out.extend_from_slice(&payload);
+        out
+    }
+
+    /// [`seal_with`] with compression, a delta when it is smaller, and the given key.
+    pub fn seal(
+        bundle: &[u8],
+        sequence: u64,
+        base: Option<(&[u8], u64)>,
+        secret_key: Option<&[u8; 64]>,
+    ) -> Vec<u8> {
+        seal_with(
+            bundle,
+            sequence,
+            base,
+            &Options {
+                secret_key,
+                ..Options::default()
+            },
+        )
+    }
+
+    /// A [`Target`] in memory: the base and the result as vectors.
+    #[derive(Debug, Clone, Default)]
+    pub struct MemoryTarget {
+        /// The active bundle and its sequence.
+        pub active: Option<(Vec<u8>, u64)>,
+        /// The bundle being written.
+        pub pending: Vec<u8>,
+    }
+
+    impl Target for MemoryTarget {
+        fn active(&self) -> Option<BaseId> {
+            self.active.as_ref().map(|(b, s)| BaseId {
+                sequence: *s,
+                crc: bundle_crc(b),
+            })
+        }
+
+        fn read_active(&mut self, offset: u32, buf: &mut [u8]) -> Result<(), Error> {
+            let (b, _) = self.active.as_ref().ok_or(Error::WrongBase)?;
+            let src = b
+                .get(offset as usize..offset as usize + buf.len())
+                .ok_or(Error::BadPatch)?;
+            buf.copy_from_slice(src);
+            Ok(())
+        }
+
+        fn begin(&mut self, _len: u32) -> Result<(), Error> {
+            self.pending.clear();
+            Ok(())
+        }
+
+        fn write(&mut self, offset: u32, bytes: &[u8]) -> Result<(), Error> {
+            if offset as usize != self.pending.len() {
+                return Err(Error::BadPatch);
+            }
+            self.pending.extend_from_slice(bytes);
+            Ok(())
+        }
+
+        fn activate(&mut self, sequence: u64) -> Result<(), Error> {
+            self.active = Some((core::mem::take(&mut self.pending), sequence));
+            Ok(())
+        }
+    }
+
+    /// Applies a whole envelope to `target` in pieces of `chunk` bytes, as a kiosk would.
+    ///
+    /// # Errors
+    /// Every [`Error`] the kiosk would give.
+    pub fn apply<T: Target>(
+        envelope: &[u8],
+        public_key: &[u8; 32],
+        target: &mut T,
+        chunk: usize,
+    ) -> Result<u64, Error> {
+        let (header, payload) = Header::decode_envelope(envelope)?;
+        let mut rx = alloc::boxed::Box::new(Receiver::new());
+        rx.begin(&header, target)?;
+        for piece in payload.chunks(chunk.max(1)) {
+            rx.feed(piece, target)?;
+        }
+        rx.finish(public_key, target)
     }
 }
 

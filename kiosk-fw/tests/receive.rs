@@ -1,10 +1,11 @@
-//! Installing a signed bundle from a byte stream into a (mock) NOR flash store.
+//! Installing envelopes from a byte stream (a USB stick file, a raw cable) into a mock NOR
+//! flash store: full, deflated, delta; and everything that must be refused.
 
 use anslag_core::bundle::{self, EventSpec, Header, Listing, OffsetChange};
 use anslag_core::store::{mock_flash::MockFlash, Store};
 use anslag_core::time::{Date, DateTime};
-use anslag_core::wire;
-use anslag_kiosk::receive::{install, Announced, InstallError};
+use anslag_core::wire::{self, seal, Receiver};
+use anslag_kiosk::receive::{install, InstallError};
 
 type Flash = MockFlash<16384, 512, 4>;
 
@@ -38,80 +39,97 @@ fn keys(seed: u8) -> ([u8; 64], [u8; 32]) {
     (*kp.sk, *kp.pk)
 }
 
+/// A reader that hands out at most 5 bytes per call, like a slow cable.
+struct Trickle<'a>(&'a [u8]);
+
+impl embedded_io::ErrorType for Trickle<'_> {
+    type Error = core::convert::Infallible;
+}
+
+impl embedded_io::Read for Trickle<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize, Self::Error> {
+        let n = buf.len().min(self.0.len()).min(5);
+        buf[..n].copy_from_slice(&self.0[..n]);
+        self.0 = &self.0[n..];
+        Ok(n)
+    }
+}
+
 #[test]
-fn signed_bundle_installs_and_everything_else_is_refused() {
+fn signed_envelopes_install_and_everything_else_is_refused() {
     let (sk, pk) = keys(1);
     let (other_sk, _) = keys(2);
     let mut flash = Flash::new();
     let mut store = Store::mount(&mut flash).unwrap();
+    let mut receiver = Box::new(Receiver::new());
     let mut buf = [0u8; 64];
 
     let b1 = bundle("Koris", 1);
-    let sig = wire::sign(&b1, 1, &sk).unwrap();
-    let ann = Announced {
-        len: b1.len() as u32,
-        sequence: 1,
-        signature: &sig,
-    };
-    let active = install(&mut &b1[..], &ann, &pk, &mut store, &mut buf).unwrap();
-    assert_eq!(active.sequence, 1);
+    let e1 = seal::seal(&b1, 1, None, Some(&sk));
+    let seq = install(&mut Trickle(&e1), &pk, &mut store, &mut receiver, &mut buf).unwrap();
+    assert_eq!(seq, 1);
 
     let b2 = bundle("Koris (atcelts)", 2);
-    let good = wire::sign(&b2, 2, &sk).unwrap();
-    let wrong_key = wire::sign(&b2, 2, &other_sk).unwrap();
-    let ann = |signature: &'static [u8]| Announced {
-        len: b2.len() as u32,
-        sequence: 2,
-        signature,
-    };
-    let leak = |s: [u8; 64]| -> &'static [u8] { Box::leak(Box::new(s)) };
-    // Wrong key, unsigned, tampered bytes, stream cut short: all refused, bundle 1 stays.
-    let cases: Vec<(Vec<u8>, Announced<'static>)> = vec![
-        (b2.clone(), ann(leak(wrong_key))),
-        (b2.clone(), ann(&[])),
-        (
-            {
-                let mut t = b2.clone();
-                t[20] ^= 1;
-                t
-            },
-            ann(leak(good)),
-        ),
-        (b2[..b2.len() - 10].to_vec(), ann(leak(good))),
-    ];
-    for (bytes, a) in &cases {
-        let r = install(&mut &bytes[..], a, &pk, &mut store, &mut buf);
-        assert!(
-            matches!(r, Err(InstallError::Signature(_) | InstallError::Read(_))),
-            "{r:?}"
-        );
-        assert_eq!(store.active().unwrap().sequence, 1);
-    }
-    // A replay of bundle 1 is refused before the flash is touched.
-    let sig1 = wire::sign(&b1, 1, &sk).unwrap();
-    let r = install(
-        &mut &b1[..],
-        &Announced {
-            len: b1.len() as u32,
-            sequence: 1,
-            signature: &sig1,
-        },
-        &pk,
-        &mut store,
-        &mut buf,
-    );
+    let good = seal::seal(&b2, 2, Some((&b1, 1)), Some(&sk));
     assert!(
-        matches!(
-            r,
-            Err(InstallError::Signature(wire::Error::Replayed { active: 1 }))
-        ),
-        "{r:?}"
+        wire::Header::decode(&good).unwrap().0.base.is_some(),
+        "a delta"
     );
-    // The genuine update goes in.
+    let plain = seal::seal_with(
+        &b2,
+        2,
+        None,
+        &seal::Options {
+            no_compression: true,
+            secret_key: Some(&sk),
+            ..Default::default()
+        },
+    );
+    let tampered = {
+        let mut t = plain.clone();
+        let at = t.len() - 20;
+        t[at] ^= 1;
+        t
+    };
+    // Wrong key, unsigned, tampered bytes, stream cut short, replay: refused, bundle 1 stays.
+    let cases: Vec<(&str, Vec<u8>, Option<wire::Error>)> = vec![
+        (
+            "wrong key",
+            seal::seal(&b2, 2, None, Some(&other_sk)),
+            Some(wire::Error::BadSignature),
+        ),
+        (
+            "unsigned",
+            seal::seal(&b2, 2, None, None),
+            Some(wire::Error::Unsigned),
+        ),
+        ("tampered", tampered, Some(wire::Error::TamperedPayload)),
+        ("cut short", good[..good.len() - 3].to_vec(), None),
+        (
+            "replay",
+            seal::seal(&bundle("Koris!", 1), 1, None, Some(&sk)),
+            Some(wire::Error::Replayed { active: 1 }),
+        ),
+    ];
+    for (what, bytes, reason) in &cases {
+        let r = install(&mut &bytes[..], &pk, &mut store, &mut receiver, &mut buf);
+        match (reason, &r) {
+            (Some(want), Err(InstallError::Refused(got))) => assert_eq!(want, got, "{what}"),
+            (None, Err(InstallError::Read(_))) => {}
+            _ => panic!("{what}: {r:?}"),
+        }
+        assert_eq!(store.active().unwrap().sequence, 1, "{what}");
+    }
+    // The genuine delta goes in.
     assert_eq!(
-        install(&mut &b2[..], &ann(leak(good)), &pk, &mut store, &mut buf)
-            .unwrap()
-            .sequence,
+        install(
+            &mut Trickle(&good),
+            &pk,
+            &mut store,
+            &mut receiver,
+            &mut buf
+        )
+        .unwrap(),
         2
     );
     // Reboot: mount the same flash afresh (the old store's borrow ends with its last use).

@@ -394,4 +394,4 @@ impl<F: NorFlash> Store<F> {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

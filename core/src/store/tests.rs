@@ -9,7 +9,7 @@ use std::vec::Vec;
 type Flash = MockFlash<8192, 256, 4>;
 
 /// A real bundle whose size grows with `n` (and whose content differs by `n`).
-fn bundle_bytes(n: usize, sequence: u64) -> Vec<u8> {
+pub(crate) fn bundle_bytes(n: usize, sequence: u64) -> Vec<u8> {
     let titles: Vec<std::string::String> = (0..n)
         .map(|i| std::format!("Pasākums {i} / seq {sequence}"))
         .collect();

@@ -1,7 +1,9 @@
-//! Envelope tests: round trips in both modes, and every way an update must be refused.
+//! Envelope tests: round trips in every mode and split, and every way an update must be refused.
 
-use super::seal::{diff, seal};
+use super::seal::{apply, diff, seal, seal_with, MemoryTarget, Options};
 use super::*;
+use crate::checksum::crc32;
+use crate::store::tests::bundle_bytes;
 use proptest::prelude::*;
 use std::vec::Vec;
 
@@ -10,133 +12,173 @@ fn keys(seed: u8) -> ([u8; 64], [u8; 32]) {
     (*kp.sk, *kp.pk)
 }
 
-/// What a kiosk does with an envelope: authenticate, stream the result, check it.
-fn apply(
+/// A body with its CRC-32 trailer, as every bundle ends.
+fn with_crc(mut body: Vec<u8>) -> Vec<u8> {
+    let crc = crc32(&body);
+    body.extend_from_slice(&crc.to_le_bytes());
+    body
+}
+
+/// What a kiosk does with an envelope, in pieces of `chunk` bytes, with `base` active.
+fn kiosk(
     envelope: &[u8],
-    base: Option<&[u8]>,
+    base: Option<(&[u8], u64)>,
     public: &[u8; 32],
-    active_seq: Option<u64>,
+    chunk: usize,
 ) -> Result<Vec<u8>, Error> {
-    let env = Envelope::decode(envelope)?;
-    env.authenticate(public, active_seq)?;
-    let base_hash = base.map(bundle_hash);
-    let mut applier = env.applier(base_hash.as_ref())?;
-    let mut out = Vec::new();
-    while let Some(piece) = applier.next_piece()? {
-        let bytes = match piece {
-            Piece::Bytes(b) => b,
-            Piece::Copy { offset, len } => base
-                .and_then(|b| b.get(offset as usize..(offset as usize).checked_add(len as usize)?))
-                .ok_or(Error::BadPatch)?,
-        };
-        applier.hash(bytes);
-        out.extend_from_slice(bytes);
-    }
-    applier.finish()?;
-    Ok(out)
+    let mut target = MemoryTarget {
+        active: base.map(|(b, s)| (b.to_vec(), s)),
+        pending: Vec::new(),
+    };
+    apply(envelope, public, &mut target, chunk)?;
+    Ok(target.active.unwrap().0)
 }
 
-fn bundle(n: usize, changed: Option<usize>) -> Vec<u8> {
-    // A realistic bundle body: repeated records with one of them different.
-    let mut b = Vec::new();
-    for i in 0..n {
-        let title = if Some(i) == changed {
-            "Koris — ATCELTS".to_string()
-        } else {
-            std::format!("Koris {i}")
-        };
-        b.extend_from_slice(
-            std::format!(
-                "{i:05}|2026-03-{:02}|{title}|Tautas nams, lielā zāle|",
-                i % 28 + 1
-            )
-            .as_bytes(),
-        );
-    }
-    b
-}
-
-fn reenvelope(
-    bytes: &[u8],
-    edit: impl FnOnce(&mut Envelope<'_>, &mut Vec<u8>, &mut Vec<u8>),
-) -> Vec<u8> {
-    let env = Envelope::decode(bytes).unwrap();
-    let (mut payload, mut sig) = (env.payload.to_vec(), env.signature.to_vec());
-    let mut e = env;
-    edit(&mut e, &mut payload, &mut sig);
-    e.payload = &payload;
-    e.signature = &sig;
-    postcard::to_allocvec(&e).unwrap()
+/// Rewrites an envelope's header and payload.
+fn edit(bytes: &[u8], f: impl FnOnce(&mut Header<'_>, &mut Vec<u8>, &mut Vec<u8>)) -> Vec<u8> {
+    let (header, payload) = Header::decode_envelope(bytes).unwrap();
+    let (mut payload, mut sig) = (payload.to_vec(), header.signature.to_vec());
+    let mut h = header;
+    f(&mut h, &mut payload, &mut sig);
+    h.signature = &sig;
+    let mut out = postcard::to_allocvec(&h).unwrap();
+    out.extend_from_slice(&payload);
+    out
 }
 
 #[test]
-fn full_and_delta_round_trip() {
+fn full_and_delta_round_trip_in_any_split() {
     let (sk, pk) = keys(1);
-    let (a, b) = (bundle(200, None), bundle(200, Some(57)));
+    let (a, b) = (bundle_bytes(200, 1), bundle_bytes(201, 2));
     let full = seal(&b, 2, None, Some(&sk));
-    assert_eq!(apply(&full, None, &pk, Some(1)).unwrap(), b);
-    let delta = seal(&b, 2, Some(&a), Some(&sk));
-    assert!(matches!(
-        Envelope::decode(&delta).unwrap().mode,
-        Mode::Delta { .. }
-    ));
-    assert!(
-        delta.len() < 200,
-        "one changed record costs {} bytes on the wire",
-        delta.len()
+    let (h, _) = Header::decode(&full).unwrap();
+    assert_eq!(h.compression, Compression::Deflate);
+    assert!(full.len() < b.len() / 2, "{} of {}", full.len(), b.len());
+    let delta = seal(&b, 2, Some((&a, 1)), Some(&sk));
+    let (h, _) = Header::decode(&delta).unwrap();
+    assert_eq!(
+        h.base,
+        Some(BaseId {
+            sequence: 1,
+            crc: bundle_crc(&a)
+        })
     );
-    assert_eq!(apply(&delta, Some(&a), &pk, Some(1)).unwrap(), b);
+    assert!(delta.len() < full.len());
+    for chunk in [1, 7, 64, 233, 100_000] {
+        assert_eq!(
+            kiosk(&full, Some((&a, 1)), &pk, chunk).unwrap(),
+            b,
+            "{chunk}"
+        );
+        assert_eq!(kiosk(&full, None, &pk, chunk).unwrap(), b, "{chunk}");
+        assert_eq!(
+            kiosk(&delta, Some((&a, 1)), &pk, chunk).unwrap(),
+            b,
+            "{chunk}"
+        );
+    }
+    let plain = seal_with(
+        &b,
+        2,
+        Some((&a, 1)),
+        &Options {
+            no_compression: true,
+            force_full: true,
+            secret_key: Some(&sk),
+        },
+    );
+    let (h, payload) = Header::decode_envelope(&plain).unwrap();
+    assert_eq!(
+        (h.compression, h.base, payload),
+        (Compression::None, None, &b[..])
+    );
+    assert_eq!(kiosk(&plain, None, &pk, 100).unwrap(), b);
+}
+
+#[test]
+fn the_header_fits_one_radio_packet() {
+    let (sk, _) = keys(1);
+    let (a, b) = (bundle_bytes(20, 1), bundle_bytes(21, 2));
+    let delta = seal(&b, u64::MAX, Some((&a, u64::MAX - 1)), Some(&sk));
+    let (_, payload) = Header::decode(&delta).unwrap();
+    let header_len = delta.len() - payload.len();
+    assert!(header_len <= MAX_HEADER_LEN, "{header_len}");
+    assert!(header_len <= 110, "{header_len}");
 }
 
 #[test]
 fn refusals_name_their_reason() {
     let (sk, pk) = keys(1);
     let (_, other_pk) = keys(2);
-    let (a, b) = (bundle(50, None), bundle(50, Some(3)));
+    let (a, b) = (bundle_bytes(50, 1), bundle_bytes(51, 5));
     let full = seal(&b, 5, None, Some(&sk));
-    let delta = seal(&b, 5, Some(&a), Some(&sk));
+    let plain = seal_with(
+        &b,
+        5,
+        None,
+        &Options {
+            no_compression: true,
+            secret_key: Some(&sk),
+            ..Options::default()
+        },
+    );
+    let delta = seal(&b, 5, Some((&a, 1)), Some(&sk));
 
-    let tampered = reenvelope(&full, |_, p, _| p[10] ^= 1);
+    let tampered = edit(&plain, |_, p, _| p[10] ^= 1);
+    assert_eq!(kiosk(&tampered, None, &pk, 64), Err(Error::TamperedPayload));
+    let tampered_deflate = edit(&full, |_, p, _| {
+        let mid = p.len() / 2;
+        p[mid] ^= 1;
+    });
+    assert!(matches!(
+        kiosk(&tampered_deflate, None, &pk, 64),
+        Err(Error::TamperedPayload | Error::BadCompression)
+    ));
+    let tampered_sig = edit(&full, |_, _, s| s[0] ^= 1);
     assert_eq!(
-        apply(&tampered, None, &pk, None),
-        Err(Error::TamperedPayload)
-    );
-    let tampered_sig = reenvelope(&full, |_, _, s| s[0] ^= 1);
-    assert_eq!(
-        apply(&tampered_sig, None, &pk, None),
+        kiosk(&tampered_sig, None, &pk, 64),
         Err(Error::BadSignature)
     );
+    assert_eq!(kiosk(&full, None, &other_pk, 64), Err(Error::BadSignature));
     assert_eq!(
-        apply(&full, None, &other_pk, None),
-        Err(Error::BadSignature)
+        kiosk(&seal(&b, 5, None, None), None, &pk, 64),
+        Err(Error::Unsigned)
     );
-    let unsigned = seal(&b, 5, None, None);
-    assert_eq!(apply(&unsigned, None, &pk, None), Err(Error::Unsigned));
     assert_eq!(
-        apply(&full, None, &pk, Some(5)),
+        kiosk(&full, Some((&a, 5)), &pk, 64),
         Err(Error::Replayed { active: 5 })
     );
     assert_eq!(
-        apply(&full, None, &pk, Some(9)),
+        kiosk(&full, Some((&a, 9)), &pk, 64),
         Err(Error::Replayed { active: 9 })
     );
-    let other_base = bundle(50, Some(4));
+    let other_base = bundle_bytes(50, 4);
     assert_eq!(
-        apply(&delta, Some(&other_base), &pk, None),
+        kiosk(&delta, Some((&other_base, 1)), &pk, 64),
         Err(Error::WrongBase)
     );
-    assert_eq!(apply(&delta, None, &pk, None), Err(Error::WrongBase));
-    // A re-signed envelope with a forged sequence still fails: the key is not the signer's.
-    let bumped = reenvelope(&full, |e, _, _| e.sequence = 99);
-    assert_eq!(apply(&bumped, None, &pk, None), Err(Error::BadSignature));
+    assert_eq!(kiosk(&delta, None, &pk, 64), Err(Error::WrongBase));
+    // A forged sequence: the signature no longer covers it.
+    let bumped = edit(&full, |h, _, _| h.sequence = 99);
+    assert_eq!(kiosk(&bumped, None, &pk, 64), Err(Error::BadSignature));
     for cut in 0..full.len() {
         assert!(
-            Envelope::decode(&full[..cut]).is_err(),
+            Header::decode_envelope(&full[..cut]).is_err(),
             "prefix of {cut} bytes decoded"
         );
     }
-    let v2 = reenvelope(&full, |e, _, _| e.version = 2);
-    assert_eq!(Envelope::decode(&v2), Err(Error::UnsupportedVersion(2)));
+    let mut v3 = full.clone();
+    v3[0] = 3;
+    assert_eq!(Header::decode(&v3), Err(Error::UnsupportedVersion(3)));
+    let mut bad = Receiver::new();
+    let mut target = MemoryTarget::default();
+    assert_eq!(bad.feed(&[1, 2, 3], &mut target), Err(Error::Truncated));
+}
+
+#[test]
+fn inflate_window_is_the_kiosks_whole_cost() {
+    let size = core::mem::size_of::<Receiver>();
+    assert!(size < 44 * 1024, "Receiver is {size} bytes");
 }
 
 proptest! {
@@ -144,6 +186,7 @@ proptest! {
     fn diff_then_apply_reproduces_the_new_bundle(
         base in prop::collection::vec(any::<u8>(), 0..400),
         edits in prop::collection::vec((any::<prop::sample::Index>(), prop::collection::vec(any::<u8>(), 0..20), 0usize..20), 0..5),
+        chunk in 1usize..300,
     ) {
         let mut new = base.clone();
         for (at, insert, remove) in edits {
@@ -151,22 +194,36 @@ proptest! {
             let end = (i + remove).min(new.len());
             new.splice(i..end, insert);
         }
+        let (base, new) = (with_crc(base), with_crc(new));
         let (sk, pk) = keys(3);
-        let env = seal(&new, 1, Some(&base), Some(&sk));
-        prop_assert_eq!(apply(&env, Some(&base), &pk, None).unwrap(), new.clone());
-        // The patch alone, too.
+        let env = seal_with(&new, 2, Some((&base, 1)), &Options {
+            force_full: false, no_compression: chunk % 2 == 0, secret_key: Some(&sk),
+        });
+        prop_assert_eq!(kiosk(&env, Some((&base, 1)), &pk, chunk).unwrap(), new.clone());
         let _ = diff(&base, &new);
+    }
+
+    /// Any change to a sealed envelope is refused or yields exactly the signed bundle.
+    #[test]
+    fn mutated_envelopes_never_activate_anything_else(at in any::<prop::sample::Index>(), xor in 1u8..=255, chunk in 1usize..500) {
+        let (sk, pk) = keys(4);
+        let (a, b) = (bundle_bytes(12, 1), bundle_bytes(13, 2));
+        for env in [seal(&b, 2, None, Some(&sk)), seal(&b, 2, Some((&a, 1)), Some(&sk))] {
+            let mut env = env;
+            let i = at.index(env.len());
+            env[i] ^= xor;
+            if let Ok(result) = kiosk(&env, Some((&a, 1)), &pk, chunk) {
+                prop_assert_eq!(result, b.clone());
+            }
+        }
     }
 
     #[test]
     fn arbitrary_envelopes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..300), base in prop::collection::vec(any::<u8>(), 0..64)) {
         let (_, pk) = keys(1);
-        let _ = apply(&bytes, Some(&base), &pk, None);
-        if let Ok(env) = Envelope::decode(&bytes) {
-            // Walk the payload as a kiosk would, without the signature check.
-            if let Ok(mut a) = env.applier(Some(&bundle_hash(&base))).or_else(|_| env.applier(None)) {
-                while let Ok(Some(_)) = a.next_piece() {}
-            }
-        }
+        let _ = kiosk(&bytes, Some((&base, 1)), &pk, 17);
+        let mut with_version = bytes.clone();
+        if let Some(b) = with_version.first_mut() { *b = VERSION; }
+        let _ = kiosk(&with_version, Some((&base, 1)), &pk, 17);
     }
 }

@@ -417,7 +417,7 @@ fn format(args: &FormatArgs) -> Result<()> {
 }
 
 fn wire(args: &WireArgs) -> Result<()> {
-    use anslag_core::wire::{seal::seal, Envelope, Mode};
+    use anslag_core::wire::{seal::seal, Header};
     let (window, occurrences) = tight_window(&args.feed, args.tz)?;
     let info = bench_board();
     let base = listing::encode(&occurrences, &window, &info)?;
@@ -435,18 +435,40 @@ fn wire(args: &WireArgs) -> Result<()> {
     let mut cancelled = occurrences.clone();
     cancelled[mid].cancelled = true;
 
+    let enc = encodings(&args.feed, args.tz)?;
+    let zstd19 = |b: &[u8]| zstd::bulk::compress(b, 19).map(|c| c.len());
+    let xz9 = |b: &[u8]| -> Result<usize> {
+        let mut out = Vec::new();
+        let mut e = liblzma::write::XzEncoder::new(&mut out, 9 | liblzma::stream::PRESET_EXTREME);
+        std::io::Write::write_all(&mut e, b)?;
+        e.finish()?;
+        Ok(out.len())
+    };
     println!(
-        "Wire sizes for {} (N = {n}), signed envelopes (Ed25519), next bundle encoded against the base, no compression yet\n",
+        "Wire sizes for {} (N = {n}): signed envelopes (Ed25519), raw deflate when smaller, \
+         next bundle encoded against the base\n",
         args.feed.display()
     );
-    println!("| update | mode | bytes on the wire | bytes/event |");
-    println!("|---|---|---:|---:|");
+    println!("| what | bytes | bytes/event |");
+    println!("|---|---:|---:|");
     let full = seal(&base, 1, None, Some(&sk));
-    println!(
-        "| full | full | {} | {:.1} |",
+    let row = |what: &str, bytes: usize| {
+        println!("| {what} | {bytes} | {:.1} |", bytes as f64 / n as f64);
+    };
+    row(
+        "**anslag envelope, full** (deflate + header + signature)",
         full.len(),
-        full.len() as f64 / n as f64
     );
+    row("anslag bundle, uncompressed", base.len());
+    row("anslag bundle, zstd -19", zstd19(&base)?);
+    row("anslag bundle, xz -9e", xz9(&base)?);
+    row("same events as postcard, zstd -19", zstd19(&enc.postcard)?);
+    row("same events as postcard, xz -9e", xz9(&enc.postcard)?);
+    row("same events as JSON, zstd -19", zstd19(&enc.json)?);
+    row("same events as JSON, xz -9e", xz9(&enc.json)?);
+    println!();
+    println!("| update | mode | bytes on the wire |");
+    println!("|---|---|---:|");
     for (what, occ) in [
         ("one event changed", &changed),
         ("one event added", &added),
@@ -457,12 +479,21 @@ fn wire(args: &WireArgs) -> Result<()> {
             ..info.clone()
         };
         let next = listing::encode_with_base(occ, &window, &info2, Some(&base))?;
-        let env = seal(&next, 2, Some(&base), Some(&sk));
-        let mode = match Envelope::decode(&env).map(|e| e.mode) {
-            Ok(Mode::Delta { .. }) => "delta",
-            _ => "full",
+        let env = seal(&next, 2, Some((&base, 1)), Some(&sk));
+        let (h, _) = Header::decode(&env).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let mode = match (h.base, h.compression) {
+            (Some(_), anslag_core::wire::Compression::Deflate) => "delta, deflated",
+            (Some(_), _) => "delta",
+            (None, _) => "full",
         };
-        println!("| {what} | {mode} | {} | — |", env.len());
+        println!("| {what} | {mode} | {} |", env.len());
     }
+    println!(
+        "\nKiosk RAM to receive and install (static): Receiver {} B (inflate window {} B), \
+         protocol state {} B",
+        std::mem::size_of::<anslag_core::wire::Receiver>(),
+        anslag_core::wire::INFLATE_WINDOW,
+        std::mem::size_of::<anslag_core::sync::Kiosk<'static>>(),
+    );
     Ok(())
 }
