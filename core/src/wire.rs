@@ -830,8 +830,10 @@ pub mod seal {
         pub force_full: bool,
         /// Never compress.
         pub no_compression: bool,
-        /// The 64-byte Ed25519 secret key; unsigned when `None`.
+        /// The 64-byte Ed25519 secret key; unsigned when `None` (unless `signature` is given).
         pub secret_key: Option<&'k [u8; 64]>,
+        /// A detached signature made earlier by [`super::sign`] (e.g. `anslag build --key`).
+        pub signature: Option<&'k [u8; 64]>,
     }
 
     /// Seals `bundle` for the wire: in full, or as a delta against `base` when that is smaller,
@@ -871,7 +873,8 @@ pub mod seal {
         let signature = options
             .secret_key
             .and_then(|k| ed25519_compact::SecretKey::from_slice(k).ok())
-            .map(|k| k.sign(signing_message(sequence, len, &bundle_hash(bundle)), None));
+            .map(|k| *k.sign(signing_message(sequence, len, &bundle_hash(bundle)), None))
+            .or(options.signature.copied());
         let header = Header {
             version: VERSION,
             sequence,

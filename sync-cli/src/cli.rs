@@ -35,6 +35,10 @@ pub enum Command {
     Expand(cmd::expand::Cmd),
     /// Render a bundle as the board would show it, into a PNG.
     Preview(cmd::preview::Cmd),
+    /// Send a signed bundle to a kiosk (TCP, serial, or a USB stick directory).
+    Push(cmd::push::Cmd),
+    /// Run a simulated kiosk: the real kiosk code on a file-backed flash, PNG on every update.
+    KioskSim(cmd::kiosk_sim::Cmd),
     /// Measure anslag against its peers and print a report.
     #[command(subcommand)]
     Bench(cmd::bench::Cmd),
@@ -53,6 +57,8 @@ impl Command {
             Command::Keygen(c) => c.run(),
             Command::Expand(c) => c.run(),
             Command::Preview(c) => c.run(),
+            Command::Push(c) => c.run(),
+            Command::KioskSim(c) => c.run(),
             Command::Bench(c) => c.run(),
         }
     }

@@ -85,6 +85,7 @@ fn full_and_delta_round_trip_in_any_split() {
             no_compression: true,
             force_full: true,
             secret_key: Some(&sk),
+            signature: None,
         },
     );
     let (h, payload) = Header::decode_envelope(&plain).unwrap();
@@ -197,7 +198,7 @@ proptest! {
         let (base, new) = (with_crc(base), with_crc(new));
         let (sk, pk) = keys(3);
         let env = seal_with(&new, 2, Some((&base, 1)), &Options {
-            force_full: false, no_compression: chunk % 2 == 0, secret_key: Some(&sk),
+            force_full: false, no_compression: chunk % 2 == 0, secret_key: Some(&sk), signature: None,
         });
         prop_assert_eq!(kiosk(&env, Some((&base, 1)), &pk, chunk).unwrap(), new.clone());
         let _ = diff(&base, &new);

@@ -6,4 +6,6 @@ pub mod demo;
 pub mod expand;
 pub mod inspect;
 pub mod keygen;
+pub mod kiosk_sim;
 pub mod preview;
+pub mod push;
