@@ -91,7 +91,10 @@ pub fn render_active(
         None => chrono::Utc::now().timestamp(),
     };
     let screen = render_screen(&bundle, now_utc, profile, &Options::default())?;
-    std::fs::write(png, &screen.png).with_context(|| format!("cannot write {}", png.display()))?;
+    // Atomically, so a viewer (or a test) never sees half a picture.
+    let tmp = png.with_extension("png.tmp");
+    std::fs::write(&tmp, &screen.png).with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, png).with_context(|| format!("cannot write {}", png.display()))?;
     Ok(format!(
         "sequence {}, {} events, shown {} at {} ({})",
         active.sequence,

@@ -52,7 +52,7 @@ impl FileFlash {
     /// # Errors
     /// The file cannot be read or created, or its size is not `size`.
     pub fn open(path: &Path, size: usize) -> Result<FileFlash> {
-        if size == 0 || size % ERASE_SIZE != 0 {
+        if size == 0 || !size.is_multiple_of(ERASE_SIZE) {
             bail!("flash size must be a multiple of {ERASE_SIZE} bytes");
         }
         let existed = path.exists();
@@ -122,7 +122,10 @@ impl NorFlash for FileFlash {
     const ERASE_SIZE: usize = ERASE_SIZE;
 
     fn erase(&mut self, from: u32, to: u32) -> Result<(), FlashError> {
-        if from as usize % ERASE_SIZE != 0 || to as usize % ERASE_SIZE != 0 || to < from {
+        if !(from as usize).is_multiple_of(ERASE_SIZE)
+            || !(to as usize).is_multiple_of(ERASE_SIZE)
+            || to < from
+        {
             return Err(FlashError::NotAligned);
         }
         let r = self.range(from, (to - from) as usize)?;
@@ -131,7 +134,8 @@ impl NorFlash for FileFlash {
     }
 
     fn write(&mut self, offset: u32, bytes: &[u8]) -> Result<(), FlashError> {
-        if offset as usize % WRITE_SIZE != 0 || bytes.len() % WRITE_SIZE != 0 {
+        if !(offset as usize).is_multiple_of(WRITE_SIZE) || !bytes.len().is_multiple_of(WRITE_SIZE)
+        {
             return Err(FlashError::NotAligned);
         }
         let r = self.range(offset, bytes.len())?;

@@ -192,13 +192,11 @@ where
                 link.flush().await?;
             }
             match event {
-                Some(KioskEvent::Activated { sequence }) => {
-                    if !activated(store, sequence) {
-                        return Ok(());
-                    }
+                Some(KioskEvent::Activated { sequence }) if !activated(store, sequence) => {
+                    return Ok(());
                 }
                 Some(KioskEvent::Rejected(reason)) => rejected(reason),
-                None => {}
+                Some(KioskEvent::Activated { .. }) | None => {}
             }
         }
     }
