@@ -10,8 +10,11 @@ use chrono::NaiveDate;
 use crate::cmd::build::{parse_feed_bytes, write_atomically};
 use crate::cmd::inspect::write_report;
 use crate::cmd::preview::{parse_now, render_screen};
+use crate::cmd::push::Signed;
 use crate::feeds::{ics::IcsOptions, Window};
+use crate::link;
 use crate::listing::{self, BoardInfo};
+use anslag_core::sync::{HostConfig, Kiosk, Outcome};
 use anslag_kiosk::profile::{EPD_7IN5, LCD_320X240};
 use anslag_kiosk::render::Options;
 
@@ -117,34 +120,131 @@ impl Cmd {
         write_report(&mut out, &bundle_path.display().to_string(), &bundle)?;
         drop(out);
 
-        // 3. The kiosk: installs the bundle into its (simulated) NOR flash through the A/B
-        //    store, reboots, verifies the active slot and draws the screen from it.
-        println!("\n3. Kiosk (simulated 64 KiB NOR flash, the anslag-kiosk library as the firmware runs it):");
-        let mut flash = Box::new(KioskFlash::new());
-        let active = {
-            let mut store = Store::mount(&mut *flash).map_err(|e| anyhow::anyhow!("{e}"))?;
-            store
-                .begin(bytes.len() as u32)
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
-            for (i, chunk) in bytes.chunks(233).enumerate() {
-                store
-                    .write((i * 233) as u32, chunk)
-                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+        // 3. The kiosk: the real kiosk code (protocol machine, A/B store on a simulated NOR
+        //    flash) listening on 127.0.0.1 in this process; `anslag push`'s code pushes to it.
+        println!(
+            "\n3. Kiosk: a simulated board in this process (the anslag-kiosk code on a 64 KiB NOR \
+             flash), on 127.0.0.1; pushed with a demo key (not for real boards):"
+        );
+        let keys = ed25519_compact::KeyPair::from_seed(ed25519_compact::Seed::new([0x5a; 32]));
+        let (secret, public) = (*keys.sk, *keys.pk);
+        let signed = |bytes: Vec<u8>, sequence: u64| -> Result<Signed> {
+            let signature = anslag_core::wire::sign(&bytes, sequence, &secret)
+                .context("signing the demo bundle")?;
+            Ok(Signed {
+                bytes,
+                sequence,
+                board: info.board.clone(),
+                signature,
+            })
+        };
+        // The second update: the first event called off, built against the first bundle.
+        let mut changed = occurrences.clone();
+        let off = changed
+            .iter_mut()
+            .find(|o| !o.cancelled)
+            .context("no event to cancel")?;
+        off.cancelled = true;
+        let off_title = off.summary.clone();
+        let info2 = BoardInfo {
+            sequence: 2,
+            ..info.clone()
+        };
+        let bytes2 = listing::encode_with_base(&changed, &window, &info2, Some(&bytes))?;
+        let updates = [signed(bytes.clone(), 1)?, signed(bytes2, 2)?];
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        // The board runs in its own thread, as it would on its own hardware (and with room
+        // for the 64 KiB flash and the 43 KiB receive state on its stack).
+        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+        let board = std::thread::Builder::new()
+            .name("kiosk".into())
+            .stack_size(8 << 20)
+            .spawn(move || -> Result<Store<KioskFlash>> {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()?;
+                runtime.block_on(async {
+                    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+                    addr_tx.send(listener.local_addr()?)?;
+                    let mut store =
+                        Store::mount(KioskFlash::new()).map_err(|e| anyhow::anyhow!("{e}"))?;
+                    let mut kiosk = Box::new(Kiosk::new("tautas-nams", public, 1024, 8));
+                    for _ in 0..2 {
+                        let (mut link, _) = listener.accept().await?;
+                        link::serve(&mut link, &mut kiosk, &mut store, |_, _| false, |_| {})
+                            .await?;
+                    }
+                    Ok(store)
+                })
+            })?;
+        let addr = addr_rx
+            .recv()
+            .context("the simulated kiosk did not start")?;
+        runtime.block_on(async {
+            let mut known: Option<Vec<u8>> = None;
+            for (update, what) in updates.iter().zip([
+                "the listing".to_string(),
+                format!("\"{off_title}\" called off"),
+            ]) {
+                let mut stream = tokio::net::TcpStream::connect(addr).await?;
+                let base = known.clone();
+                let report = link::push(
+                    &mut stream,
+                    HostConfig::default(),
+                    |peer| {
+                        let base = base.as_deref().filter(|b| {
+                            peer.active
+                                .is_some_and(|a| a.crc == anslag_core::wire::bundle_crc(b))
+                        });
+                        Ok(update.seal(base.map(|b| (b, update.sequence - 1)), false))
+                    },
+                    |_| {},
+                )
+                .await?;
+                let (result, reason) = crate::cmd::push::describe(&report.outcome);
+                println!(
+                    "   push {}: {result}{} — {}, {} bytes on the wire ({} of {} bytes), {:.0} ms",
+                    update.sequence,
+                    reason.map(|r| format!(" ({r})")).unwrap_or_default(),
+                    what,
+                    report.progress.wire_bytes,
+                    if report.delta {
+                        "delta"
+                    } else {
+                        "full, deflated"
+                    },
+                    update.bytes.len(),
+                    report.elapsed.as_secs_f64() * 1e3,
+                );
+                if report.outcome
+                    != (Outcome::Activated {
+                        sequence: update.sequence,
+                    })
+                {
+                    anyhow::bail!(
+                        "the simulated kiosk did not take update {}",
+                        update.sequence
+                    );
+                }
+                known = Some(update.bytes.clone());
             }
-            store
-                .finish(info.sequence)
-                .map_err(|e| anyhow::anyhow!("{e}"))?
-        }; // the store and its borrow of the flash end here: the kiosk reboots
-        let mut rebooted = Store::mount(&mut *flash).map_err(|e| anyhow::anyhow!("{e}"))?;
-        let mut installed = vec![0u8; rebooted.active().map_or(0, |a| a.len as usize)];
-        rebooted
+            Ok::<(), anyhow::Error>(())
+        })?;
+        let mut store = board
+            .join()
+            .map_err(|_| anyhow::anyhow!("the simulated kiosk crashed"))??;
+        let active = *store.active().context("nothing installed")?;
+        let mut installed = vec![0u8; active.len as usize];
+        store
             .read_active(0, &mut installed)
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         let on_board =
             Bundle::parse(&installed).context("the kiosk's flash holds an invalid bundle")?;
         println!(
-            "   installed in slot {} (sequence {}, {} bytes in 233-byte chunks), survived a reboot, CRC verified",
-            active.slot, active.sequence, active.len
+            "   the board runs sequence {} from slot {} ({} bytes, signature and CRC verified)",
+            active.sequence, active.slot, active.len
         );
         println!("   screen at {}:", self.now);
         let now = parse_now(&on_board, &self.now)?;
