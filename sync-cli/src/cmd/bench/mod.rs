@@ -13,6 +13,8 @@ use anyhow::{bail, Context, Result};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+mod push;
+
 use crate::cmd::build::{load_feed, parse_tz};
 use crate::feeds::{Occurrence, Window};
 use crate::listing::{self, BoardInfo};
@@ -31,6 +33,11 @@ Example (the repository's benchmark feeds):
 Example:
   anslag bench wire ../shared/bench/listing-200.ics")]
     Wire(WireArgs),
+    /// Push time over a throttled serial-speed link, against bytes ÷ line rate.
+    #[command(after_help = "\
+Example:
+  anslag bench push ../shared/bench/listing-200.ics --baud 115200")]
+    Push(push::PushArgs),
 }
 
 /// Arguments of `anslag bench wire`.
@@ -70,6 +77,7 @@ impl Cmd {
         match self {
             Cmd::Format(args) => format(&args),
             Cmd::Wire(args) => wire(&args),
+            Cmd::Push(args) => push::push(&args),
         }
     }
 }
