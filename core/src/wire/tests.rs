@@ -219,6 +219,32 @@ proptest! {
         }
     }
 
+    /// The fuzz target `patch_apply` as a property: any payload as a (deflated) patch.
+    #[test]
+    fn arbitrary_patches_never_panic_or_overrun(flags in any::<u8>(), payload in prop::collection::vec(any::<u8>(), 0..400)) {
+        let base = with_crc(b"a small base bundle with some text in it".to_vec());
+        let mut target = MemoryTarget { active: Some((base.clone(), 1)), pending: Vec::new() };
+        let header = Header {
+            version: VERSION,
+            sequence: 2,
+            bundle_len: u32::from(flags) * 4,
+            bundle_crc: 0,
+            base: Some(BaseId { sequence: 1, crc: bundle_crc(&base) }),
+            compression: if flags & 1 == 1 { Compression::Deflate } else { Compression::None },
+            payload_len: payload.len() as u32,
+            signature: &[7; 64],
+        };
+        let mut rx = std::boxed::Box::new(Receiver::new());
+        rx.begin(&header, &mut target).unwrap();
+        for piece in payload.chunks(usize::from(flags % 31) + 1) {
+            if rx.feed(piece, &mut target).is_err() {
+                break;
+            }
+        }
+        prop_assert!(target.pending.len() <= header.bundle_len as usize);
+        prop_assert!(rx.finish(&[1; 32], &mut target).is_err());
+    }
+
     #[test]
     fn arbitrary_envelopes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..300), base in prop::collection::vec(any::<u8>(), 0..64)) {
         let (_, pk) = keys(1);

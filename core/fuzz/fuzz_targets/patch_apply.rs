@@ -1,0 +1,38 @@
+//! Any payload as a (possibly deflated) delta patch against a small base: applying it returns
+//! a result, never panics, never writes past the announced length.
+#![no_main]
+
+use anslag_core::wire::seal::MemoryTarget;
+use anslag_core::wire::{BaseId, Compression, Header, Receiver, VERSION};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&flags, payload)) = data.split_first() else {
+        return;
+    };
+    let base = b"a small base bundle with some text in it, and a trailer".to_vec();
+    let crc = anslag_core::wire::bundle_crc(&base);
+    let mut target = MemoryTarget {
+        active: Some((base, 1)),
+        pending: Vec::new(),
+    };
+    let header = Header {
+        version: VERSION,
+        sequence: 2,
+        bundle_len: u32::from(flags) * 4,
+        bundle_crc: 0,
+        base: Some(BaseId { sequence: 1, crc }),
+        compression: if flags & 1 == 1 { Compression::Deflate } else { Compression::None },
+        payload_len: payload.len() as u32,
+        signature: &[7; 64],
+    };
+    let mut rx = Box::new(Receiver::new());
+    if rx.begin(&header, &mut target).is_ok() {
+        for piece in payload.chunks(usize::from(flags % 31) + 1) {
+            if rx.feed(piece, &mut target).is_err() {
+                break;
+            }
+        }
+        assert!(target.pending.len() <= header.bundle_len as usize);
+    }
+});
