@@ -123,3 +123,93 @@ fn the_boards_uart_is_reachable_from_the_host() {
         "UART said: {got:?}"
     );
 }
+
+/// The sync end to end on the firmware: `anslag push`'s host code sends a signed, deflated
+/// envelope in 233-byte frames over QEMU's UART0 into the kiosk firmware, which installs it
+/// into its A/B store, boots it from the slot and draws it — the same pixels as the preview.
+#[test]
+fn firmware_receives_an_update_over_its_uart_and_draws_it() {
+    use anslag_cli::cmd::push::{seal_for, Signed};
+    use anslag_cli::link::{self, KnownBundles};
+    use anslag_core::sync::{HostConfig, Outcome};
+    if !qemu_available() {
+        return;
+    }
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("qemu-sync");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let run = |args: &[&str]| Cli::try_parse_from(args).unwrap().command.run().unwrap();
+    let p = |f: &str| dir.join(f).to_string_lossy().into_owned();
+    run(&["anslag", "demo", "--out-dir", &p("demo")]);
+    run(&["anslag", "keygen", "--out", &p("k")]);
+    let bundle_path = dir.join("demo/tautas-nams.ansl");
+    let bytes = std::fs::read(&bundle_path).unwrap();
+    let bundle = Bundle::parse(&bytes).unwrap();
+    let now = anslag_cli::cmd::preview::parse_now(&bundle, "2026-03-05T09:00").unwrap();
+    let public: [u8; 32] = anslag_cli::cmd::keygen::read_key(&dir.join("k.pub")).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let kiosk = xtask::QemuKiosk::start(&public, "tautas-nams", now, port).unwrap();
+    let signed = Signed::load(&bundle_path, Some(&dir.join("k"))).unwrap();
+    let known = KnownBundles::new(dir.join("cache"));
+    let report = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async {
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+            let mut stream = loop {
+                match tokio::net::TcpStream::connect(("127.0.0.1", port)).await {
+                    Ok(s) => break s,
+                    Err(_) if std::time::Instant::now() < deadline => {
+                        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                    }
+                    Err(e) => panic!("QEMU's UART server did not come up: {e}"),
+                }
+            };
+            link::push(
+                &mut stream,
+                HostConfig {
+                    max_frame: 233,
+                    hello_timeout_ms: 60_000,
+                    ..HostConfig::default()
+                },
+                |peer| Ok(seal_for(&signed, peer, &known, None, false)),
+                |_| {},
+            )
+            .await
+        });
+    let report = match report {
+        Ok(r) => r,
+        Err(e) => {
+            kiosk.kill();
+            panic!("push into QEMU failed: {e:#}");
+        }
+    };
+    assert_eq!(report.outcome, Outcome::Activated { sequence: 1 });
+    assert_eq!(report.peer.as_ref().unwrap().frame, 233);
+    let firmware = kiosk.wait().unwrap();
+    assert!(
+        firmware.output.contains("activated sequence 1"),
+        "{}",
+        firmware.output
+    );
+    // The same pixels as the host preview of the bundle it received.
+    let preview = anslag_cli::cmd::preview::render_screen(
+        &bundle,
+        now,
+        &anslag_kiosk::profile::EPD_7IN5,
+        &anslag_kiosk::render::Options::default(),
+    )
+    .unwrap();
+    assert_eq!(
+        firmware.frame_hash.as_deref(),
+        Some(preview.frame_hash.as_str()),
+        "{}",
+        firmware.output
+    );
+    eprintln!("{}", firmware.output);
+}

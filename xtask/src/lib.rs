@@ -11,6 +11,88 @@ pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
+/// One firmware build directory: a build for one caller must not replace the ELF another
+/// caller in this process is about to run.
+fn firmware_lock() -> std::sync::MutexGuard<'static, ()> {
+    static FIRMWARE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    FIRMWARE
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// The receiving kiosk firmware running in QEMU, its UART0 on a loopback TCP port.
+#[derive(Debug)]
+pub struct QemuKiosk {
+    child: std::process::Child,
+    _build: std::sync::MutexGuard<'static, ()>,
+}
+
+impl QemuKiosk {
+    /// Builds the `kiosk` firmware provisioned with `public_key` and `board`, rendering at
+    /// `now_utc` after an update, and starts it in QEMU with UART0 served at
+    /// 127.0.0.1:`uart_port` (the firmware starts when a client connects).
+    ///
+    /// # Errors
+    /// The build fails or QEMU cannot be started.
+    pub fn start(public_key: &[u8; 32], board: &str, now_utc: i64, uart_port: u16) -> Result<Self> {
+        let guard = firmware_lock();
+        let dir = root().join("kiosk-fw/boards/qemu");
+        let key: String = public_key.iter().map(|b| format!("{b:02x}")).collect();
+        let status = Command::new(env!("CARGO"))
+            .args(["build", "--release", "--quiet", "--bin", "kiosk"])
+            .current_dir(&dir)
+            .env("ANSLAG_PUBKEY", key)
+            .env("ANSLAG_BOARD", board)
+            .env("ANSLAG_NOW", now_utc.to_string())
+            .status()
+            .context("cannot run cargo for the firmware")?;
+        if !status.success() {
+            bail!("firmware build failed");
+        }
+        let child = Command::new("qemu-system-arm")
+            .args(["-cpu", "cortex-m3", "-machine", "mps2-an385", "-nographic"])
+            .args(["-semihosting-config", "enable=on,target=native"])
+            .args([
+                "-serial",
+                &format!("tcp:127.0.0.1:{uart_port},server=on,wait=on"),
+            ])
+            .arg("-kernel")
+            .arg(dir.join("target/thumbv7m-none-eabi/release/kiosk"))
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .context("cannot run qemu-system-arm (install it: apt-get install qemu-system-arm)")?;
+        Ok(QemuKiosk {
+            child,
+            _build: guard,
+        })
+    }
+
+    /// Waits for the firmware to exit and returns what it printed.
+    ///
+    /// # Errors
+    /// It exited with a failure.
+    pub fn wait(self) -> Result<QemuRun> {
+        let out = self.child.wait_with_output()?;
+        let output = String::from_utf8_lossy(&out.stdout).into_owned()
+            + &String::from_utf8_lossy(&out.stderr);
+        if !out.status.success() {
+            bail!("kiosk firmware failed in QEMU ({}):\n{output}", out.status);
+        }
+        let frame_hash = output
+            .lines()
+            .find_map(|l| l.strip_prefix("frame-sha256 "))
+            .map(str::to_string);
+        Ok(QemuRun { output, frame_hash })
+    }
+
+    /// Stops the emulator.
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// What the QEMU firmware printed.
 #[derive(Debug, Clone)]
 pub struct QemuRun {
@@ -37,12 +119,7 @@ pub fn qemu(bundle: &Path, now: &str) -> Result<QemuRun> {
 /// # Errors
 /// As [`qemu`].
 pub fn qemu_with_uart(bundle: &Path, now: &str, uart_port: Option<u16>) -> Result<QemuRun> {
-    // One firmware build directory: a build for one bundle must not replace the ELF another
-    // caller in this process is about to run.
-    static FIRMWARE: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    let _one_at_a_time = FIRMWARE
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let _one_at_a_time = firmware_lock();
     let bytes =
         std::fs::read(bundle).with_context(|| format!("cannot read {}", bundle.display()))?;
     let parsed = Bundle::parse(&bytes)
@@ -50,7 +127,7 @@ pub fn qemu_with_uart(bundle: &Path, now: &str, uart_port: Option<u16>) -> Resul
     let now_utc = anslag_cli::cmd::preview::parse_now(&parsed, now)?;
     let board = root().join("kiosk-fw/boards/qemu");
     let status = Command::new(env!("CARGO"))
-        .args(["build", "--release", "--quiet"])
+        .args(["build", "--release", "--quiet", "--bin", "show"])
         .current_dir(&board)
         .env("ANSLAG_BUNDLE", bundle.canonicalize()?)
         .env("ANSLAG_NOW", now_utc.to_string())

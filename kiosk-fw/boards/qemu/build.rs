@@ -1,4 +1,5 @@
-//! Puts memory.x on the linker path and embeds the bundle to show.
+//! Puts memory.x on the linker path, embeds the bundle to show (`show`) and the provisioning
+//! of the receiving kiosk (`kiosk`).
 //!
 //! `ANSLAG_BUNDLE` (path of a .ansl file) and `ANSLAG_NOW` (UTC seconds) choose what the
 //! firmware renders; `cargo xtask`-style callers (the QEMU test, the README command) set them.
@@ -27,4 +28,16 @@ fn main() {
         .and_then(|v| v.trim().parse().ok())
         .unwrap_or(0);
     std::fs::write(out.join("now.rs"), format!("{now}")).expect("write now");
+
+    // The kiosk firmware's provisioning: its pinned public key and its name.
+    println!("cargo:rerun-if-env-changed=ANSLAG_PUBKEY");
+    println!("cargo:rerun-if-env-changed=ANSLAG_BOARD");
+    let key = std::env::var("ANSLAG_PUBKEY").unwrap_or_default();
+    let key: Vec<u8> = (0..key.len() / 2)
+        .filter_map(|i| u8::from_str_radix(key.get(2 * i..2 * i + 2)?, 16).ok())
+        .collect();
+    let key: [u8; 32] = key.try_into().unwrap_or([0; 32]);
+    std::fs::write(out.join("pubkey.rs"), format!("{key:?}")).expect("write key");
+    let board = std::env::var("ANSLAG_BOARD").unwrap_or_else(|_| "board".into());
+    std::fs::write(out.join("board.rs"), format!("{board:?}")).expect("write board");
 }
