@@ -9,7 +9,9 @@
 //! signed message : "anslag-bundle-v1\0" · sequence (u64 LE) · bundle_len (u32 LE) · SHA-256(bundle)
 //! payload        : the bundle (full) or a patch (delta), raw-deflated when that is smaller
 //! patch op       : 0 · offset · len     copy len bytes of the base from offset
-//!                  1 · len · bytes      insert bytes                      (varints)
+//!                  1 · len · bytes      insert bytes
+//!                  2 · offset · n · d   copy n u16 (LE) of the base from offset, each + d
+//!                                       (d zigzag; a shifted index table)  (varints)
 //! ```
 //!
 //! The header is small (≈ 95 bytes), so it fits one radio packet and travels first; the payload
@@ -44,7 +46,24 @@ pub const MAX_HEADER_LEN: usize = 128;
 /// Deflate window the kiosk keeps while inflating (the format's maximum distance).
 pub const INFLATE_WINDOW: usize = 32 * 1024;
 
-/// The bundle a delta applies to, as the kiosk's superblock knows it.
+/// A CRC-32 on the wire: four bytes, little-endian, never a varint (a CRC is random, so a
+/// varint would take five).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Crc(pub [u8; 4]);
+
+impl Crc {
+    /// The CRC as a number.
+    pub fn get(self) -> u32 {
+        u32::from_le_bytes(self.0)
+    }
+
+    /// A CRC from its value.
+    pub fn of(value: u32) -> Self {
+        Crc(value.to_le_bytes())
+    }
+}
+
+/// The bundle a kiosk runs, as its superblock knows it (said in its Hello).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BaseId {
     /// The base bundle's sequence number.
@@ -64,7 +83,7 @@ pub enum Compression {
 
 /// The envelope header: everything but the payload.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Header<'a> {
+pub struct Header {
     /// Envelope format version ([`VERSION`]).
     pub version: u8,
     /// The bundle's sequence number (must grow).
@@ -72,16 +91,17 @@ pub struct Header<'a> {
     /// Length of the resulting bundle.
     pub bundle_len: u32,
     /// The resulting bundle's CRC-32 (its trailer): tells a damaged payload from a bad signature.
-    pub bundle_crc: u32,
-    /// `None` for a full bundle; the base for a delta patch.
-    pub base: Option<BaseId>,
+    pub bundle_crc: Crc,
+    /// `None` for a full bundle; for a delta patch, the CRC-32 of the base it applies to. A base
+    /// that merely shares the CRC cannot slip through: the signature covers the result's hash.
+    pub base: Option<Crc>,
     /// Compression of the payload.
     pub compression: Compression,
     /// Length of the payload that follows the header.
     pub payload_len: u32,
-    /// Ed25519 signature (64 bytes) over the signing message; empty when unsigned.
-    #[serde(borrow)]
-    pub signature: &'a [u8],
+    /// Ed25519 signature over the signing message (all zero when unsigned): always 64 bytes,
+    /// so no length on the wire.
+    pub signature: [[u8; 32]; 2],
 }
 
 /// Why an envelope or update was refused. Also the reason a kiosk gives on the wire.
@@ -241,26 +261,44 @@ pub fn verify_hash(
         .map_err(|_| Error::BadSignature)
 }
 
-impl<'a> Header<'a> {
+impl Header {
+    /// The signature as one 64-byte array.
+    pub fn signature_bytes(&self) -> [u8; 64] {
+        let mut s = [0u8; 64];
+        let (a, b) = s.split_at_mut(32);
+        a.copy_from_slice(&self.signature[0]);
+        b.copy_from_slice(&self.signature[1]);
+        s
+    }
+
+    /// The header's signature field for a 64-byte signature.
+    pub fn signature_field(signature: &[u8; 64]) -> [[u8; 32]; 2] {
+        let mut f = [[0u8; 32]; 2];
+        let (a, b) = signature.split_at(32);
+        f[0].copy_from_slice(a);
+        f[1].copy_from_slice(b);
+        f
+    }
+
     /// Decodes a header from the start of `bytes`; returns it and the bytes after it.
     ///
     /// # Errors
     /// [`Error::Truncated`] or [`Error::UnsupportedVersion`].
-    pub fn decode(bytes: &'a [u8]) -> Result<(Self, &'a [u8]), Error> {
+    pub fn decode(bytes: &[u8]) -> Result<(Self, &[u8]), Error> {
         // The version comes first, so a newer format is named as such, not as garbage.
         match bytes.first() {
             None => return Err(Error::Truncated),
             Some(&v) if v != VERSION => return Err(Error::UnsupportedVersion(v)),
             Some(_) => {}
         }
-        postcard::take_from_bytes::<Header<'a>>(bytes).map_err(|_| Error::Truncated)
+        postcard::take_from_bytes::<Header>(bytes).map_err(|_| Error::Truncated)
     }
 
     /// Decodes a whole envelope: the header and exactly `payload_len` payload bytes.
     ///
     /// # Errors
     /// [`Error::Truncated`] or [`Error::UnsupportedVersion`].
-    pub fn decode_envelope(bytes: &'a [u8]) -> Result<(Self, &'a [u8]), Error> {
+    pub fn decode_envelope(bytes: &[u8]) -> Result<(Self, &[u8]), Error> {
         let (header, payload) = Self::decode(bytes)?;
         if payload.len() != header.payload_len as usize {
             return Err(Error::Truncated);
@@ -272,22 +310,21 @@ impl<'a> Header<'a> {
     /// bundle, against the base it holds.
     ///
     /// # Errors
-    /// [`Error::Unsigned`], [`Error::BadSignature`] (not 64 bytes), [`Error::Replayed`],
+    /// [`Error::Unsigned`], [`Error::Replayed`],
     /// [`Error::WrongBase`].
     pub fn precheck(&self, active: Option<BaseId>) -> Result<(), Error> {
-        if self.signature.is_empty() {
+        if self.signature == [[0; 32]; 2] {
             return Err(Error::Unsigned);
-        }
-        if self.signature.len() != 64 {
-            return Err(Error::BadSignature);
         }
         if let Some(a) = active {
             if self.sequence <= a.sequence {
                 return Err(Error::Replayed { active: a.sequence });
             }
         }
-        if self.base.is_some() && self.base != active {
-            return Err(Error::WrongBase);
+        if let Some(base) = self.base {
+            if active.map(|a| a.crc) != Some(base.get()) {
+                return Err(Error::WrongBase);
+            }
         }
         Ok(())
     }
@@ -468,6 +505,21 @@ enum PatchState {
     Insert {
         remaining: u32,
     },
+    AddOffset {
+        value: u32,
+        shift: u32,
+    },
+    AddCount {
+        offset: u32,
+        value: u32,
+        shift: u32,
+    },
+    AddDelta {
+        offset: u32,
+        count: u32,
+        value: u32,
+        shift: u32,
+    },
 }
 
 /// The receiving side of an envelope: header first, then the payload in pieces of any size.
@@ -523,12 +575,9 @@ impl Receiver {
     ///
     /// # Errors
     /// See [`Header::precheck`] and [`Target::begin`].
-    pub fn begin<T: Target>(&mut self, header: &Header<'_>, target: &mut T) -> Result<(), Error> {
+    pub fn begin<T: Target>(&mut self, header: &Header, target: &mut T) -> Result<(), Error> {
         header.precheck(target.active())?;
-        let signature: [u8; 64] = header
-            .signature
-            .try_into()
-            .map_err(|_| Error::BadSignature)?;
+        let signature = header.signature_bytes();
         target.begin(header.bundle_len)?;
         self.consumed = 0;
         self.payload_len = header.payload_len;
@@ -536,7 +585,7 @@ impl Receiver {
         self.result = Assembly {
             sequence: header.sequence,
             bundle_len: header.bundle_len,
-            bundle_crc: header.bundle_crc,
+            bundle_crc: header.bundle_crc.get(),
             delta: header.base.is_some(),
             signature: Some(signature),
             ..Assembly::default()
@@ -639,6 +688,7 @@ impl Assembly {
                     self.patch = match b {
                         0 => PatchState::CopyOffset { value: 0, shift: 0 },
                         1 => PatchState::InsertLen { value: 0, shift: 0 },
+                        2 => PatchState::AddOffset { value: 0, shift: 0 },
                         _ => return Err(Error::BadPatch),
                     };
                     rest = tail;
@@ -661,7 +711,49 @@ impl Assembly {
                     let offset = *offset;
                     if let Some(len) = varint_step(value, shift, b)? {
                         self.patch = PatchState::Op;
-                        self.copy(offset, len, target)?;
+                        self.copy(offset, len, 0, target)?;
+                    }
+                    rest = tail;
+                }
+                PatchState::AddOffset { value, shift } => {
+                    if let Some(offset) = varint_step(value, shift, b)? {
+                        self.patch = PatchState::AddCount {
+                            offset,
+                            value: 0,
+                            shift: 0,
+                        };
+                    }
+                    rest = tail;
+                }
+                PatchState::AddCount {
+                    offset,
+                    value,
+                    shift,
+                } => {
+                    let offset = *offset;
+                    if let Some(count) = varint_step(value, shift, b)? {
+                        self.patch = PatchState::AddDelta {
+                            offset,
+                            count,
+                            value: 0,
+                            shift: 0,
+                        };
+                    }
+                    rest = tail;
+                }
+                PatchState::AddDelta {
+                    offset,
+                    count,
+                    value,
+                    shift,
+                } => {
+                    let (offset, count) = (*offset, *count);
+                    if let Some(zigzag) = varint_step(value, shift, b)? {
+                        // Zigzag: 0, -1, 1, -2, … → 0, 1, 2, 3, …
+                        let delta = ((zigzag >> 1) as i32 ^ -((zigzag & 1) as i32)) as u16;
+                        self.patch = PatchState::Op;
+                        let len = count.checked_mul(2).ok_or(Error::BadPatch)?;
+                        self.copy(offset, len, delta, target)?;
                     }
                     rest = tail;
                 }
@@ -692,8 +784,15 @@ impl Assembly {
         Ok(())
     }
 
-    /// Copies `len` bytes of the active bundle from `offset` into the result.
-    fn copy<T: Target>(&mut self, offset: u32, len: u32, target: &mut T) -> Result<(), Error> {
+    /// Copies `len` bytes of the active bundle from `offset` into the result, adding `add` to
+    /// every little-endian u16 when it is not 0 (a shifted index table).
+    fn copy<T: Target>(
+        &mut self,
+        offset: u32,
+        len: u32,
+        add: u16,
+        target: &mut T,
+    ) -> Result<(), Error> {
         if self
             .written
             .checked_add(len)
@@ -708,6 +807,15 @@ impl Assembly {
             let part = chunk.get_mut(..n).ok_or(Error::BadPatch)?;
             let at = offset.checked_add(done).ok_or(Error::BadPatch)?;
             target.read_active(at, part)?;
+            if add != 0 {
+                for pair in part.chunks_exact_mut(2) {
+                    if let [lo, hi] = pair {
+                        [*lo, *hi] = u16::from_le_bytes([*lo, *hi])
+                            .wrapping_add(add)
+                            .to_le_bytes();
+                    }
+                }
+            }
             self.output(part, target)?;
             done += n as u32;
         }
@@ -749,12 +857,14 @@ pub mod seal {
     use alloc::vec::Vec;
 
     use super::{
-        bundle_crc, bundle_hash, signing_message, BaseId, Compression, Error, Header, Receiver,
-        Target, VERSION,
+        bundle_crc, bundle_hash, signing_message, BaseId, Compression, Crc, Error, Header,
+        Receiver, Target, VERSION,
     };
 
-    /// Shortest run of base bytes worth a copy op.
+    /// Shortest run of base bytes worth a copy op from anywhere in the base.
     const MIN_MATCH: usize = 12;
+    /// Shortest run worth a copy op where the last copy left off (a copy op costs ≤ 5 bytes).
+    const MIN_CONTINUATION: usize = 6;
 
     fn push_varint(out: &mut Vec<u8>, mut v: u32) {
         loop {
@@ -785,13 +895,40 @@ pub mod seal {
         }
         let mut out = Vec::new();
         let mut pending_from = 0;
+        // Offset from positions in `new` to the same place in `base`, after the last copy.
+        let mut align: isize = 0;
         let mut i = 0;
         while i + MIN_MATCH <= new.len() {
             let hit = new
                 .get(i..i + MIN_MATCH)
                 .and_then(|w| index.get(w))
-                .copied();
+                .copied()
+                .or_else(|| {
+                    // A shorter run where the last copy left off is still worth a copy op: an
+                    // unchanged field between two changed ones.
+                    let at = usize::try_from(i as isize + align).ok()?;
+                    let same = new
+                        .get(i..)?
+                        .iter()
+                        .zip(base.get(at..)?)
+                        .take_while(|(a, b)| a == b)
+                        .count();
+                    (same >= MIN_CONTINUATION).then_some(at as u32)
+                });
             let Some(at) = hit else {
+                // No plain match here: perhaps an index table whose entries all moved by the
+                // same amount (the day index after an inserted event).
+                if let Some((count, delta)) = shifted_u16_run(base, new, i, i as isize + align) {
+                    flush_insert(&mut out, new.get(pending_from..i).unwrap_or(&[]));
+                    out.push(2);
+                    push_varint(&mut out, (i as isize + align) as u32);
+                    push_varint(&mut out, count as u32);
+                    let d = i32::from(delta as i16);
+                    push_varint(&mut out, ((d << 1) ^ (d >> 31)) as u32);
+                    i += 2 * count;
+                    pending_from = i;
+                    continue;
+                }
                 i += 1;
                 continue;
             };
@@ -802,7 +939,8 @@ pub mod seal {
                 start -= 1;
                 base_at -= 1;
             }
-            let mut len = i - start + MIN_MATCH;
+            // Forwards from `i`: the index promises MIN_MATCH equal bytes, a continuation fewer.
+            let mut len = i - start;
             while new.get(start + len).is_some() && new.get(start + len) == base.get(base_at + len)
             {
                 len += 1;
@@ -813,9 +951,37 @@ pub mod seal {
             push_varint(&mut out, len as u32);
             i = start + len;
             pending_from = i;
+            align = base_at as isize - start as isize;
         }
         flush_insert(&mut out, new.get(pending_from..).unwrap_or(&[]));
         out
+    }
+
+    /// At least 4 little-endian u16 values of `new` from `at` that equal those of `base` from
+    /// `base_at` plus one non-zero constant: (how many, the constant).
+    fn shifted_u16_run(base: &[u8], new: &[u8], at: usize, base_at: isize) -> Option<(usize, u16)> {
+        const MIN_RUN: usize = 4;
+        let base_at = usize::try_from(base_at).ok()?;
+        let u16_at = |b: &[u8], i: usize| {
+            b.get(i..i + 2)
+                .and_then(|p| p.try_into().ok())
+                .map(u16::from_le_bytes)
+        };
+        let delta = u16_at(new, at)?.wrapping_sub(u16_at(base, base_at)?);
+        if delta == 0 {
+            return None;
+        }
+        let mut count = 1;
+        while let (Some(n), Some(b)) = (
+            u16_at(new, at + 2 * count),
+            u16_at(base, base_at + 2 * count),
+        ) {
+            if n.wrapping_sub(b) != delta {
+                break;
+            }
+            count += 1;
+        }
+        (count >= MIN_RUN).then_some((count, delta))
     }
 
     /// Raw deflate at the strongest level.
@@ -841,7 +1007,7 @@ pub mod seal {
     pub fn seal_with(
         bundle: &[u8],
         sequence: u64,
-        base: Option<(&[u8], u64)>,
+        base: Option<&[u8]>,
         options: &Options<'_>,
     ) -> Vec<u8> {
         let len = bundle.len() as u32;
@@ -857,15 +1023,9 @@ pub mod seal {
             }
         };
         let full = compress(bundle.to_vec());
-        let delta = base.filter(|_| !options.force_full).map(|(b, seq)| {
-            (
-                BaseId {
-                    sequence: seq,
-                    crc: bundle_crc(b),
-                },
-                compress(diff(b, bundle)),
-            )
-        });
+        let delta = base
+            .filter(|_| !options.force_full)
+            .map(|b| (Crc::of(bundle_crc(b)), compress(diff(b, bundle))));
         let (base_id, (compression, payload)) = match delta {
             Some((id, d)) if d.1.len() < full.1.len() => (Some(id), d),
             _ => (None, full),
@@ -879,11 +1039,13 @@ pub mod seal {
             version: VERSION,
             sequence,
             bundle_len: len,
-            bundle_crc: bundle_crc(bundle),
+            bundle_crc: Crc::of(bundle_crc(bundle)),
             base: base_id,
             compression,
             payload_len: payload.len() as u32,
-            signature: signature.as_ref().map_or(&[], |s| &s[..]),
+            signature: signature
+                .as_ref()
+                .map_or([[0; 32]; 2], Header::signature_field),
         };
         let mut out = postcard::to_allocvec(&header).unwrap_or_default();
         out.extend_from_slice(&payload);
@@ -894,7 +1056,7 @@ pub mod seal {
     pub fn seal(
         bundle: &[u8],
         sequence: u64,
-        base: Option<(&[u8], u64)>,
+        base: Option<&[u8]>,
         secret_key: Option<&[u8; 64]>,
     ) -> Vec<u8> {
         seal_with(

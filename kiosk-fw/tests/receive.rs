@@ -70,7 +70,7 @@ fn signed_envelopes_install_and_everything_else_is_refused() {
     assert_eq!(seq, 1);
 
     let b2 = bundle("Koris (atcelts)", 2);
-    let good = seal::seal(&b2, 2, Some((&b1, 1)), Some(&sk));
+    let good = seal::seal(&b2, 2, Some(&b1), Some(&sk));
     assert!(
         wire::Header::decode(&good).unwrap().0.base.is_some(),
         "a delta"

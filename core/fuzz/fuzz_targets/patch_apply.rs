@@ -3,7 +3,7 @@
 #![no_main]
 
 use anslag_core::wire::seal::MemoryTarget;
-use anslag_core::wire::{BaseId, Compression, Header, Receiver, VERSION};
+use anslag_core::wire::{Compression, Crc, Header, Receiver, VERSION};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -20,11 +20,11 @@ fuzz_target!(|data: &[u8]| {
         version: VERSION,
         sequence: 2,
         bundle_len: u32::from(flags) * 4,
-        bundle_crc: 0,
-        base: Some(BaseId { sequence: 1, crc }),
+        bundle_crc: Crc::of(0),
+        base: Some(Crc::of(crc)),
         compression: if flags & 1 == 1 { Compression::Deflate } else { Compression::None },
         payload_len: payload.len() as u32,
-        signature: &[7; 64],
+        signature: [[7; 32]; 2],
     };
     let mut rx = Box::new(Receiver::new());
     if rx.begin(&header, &mut target).is_ok() {

@@ -205,7 +205,7 @@ impl<'e> Host<'e> {
         if hello.active
             == Some(wire::BaseId {
                 sequence: header.sequence,
-                crc: header.bundle_crc,
+                crc: header.bundle_crc.get(),
             })
         {
             self.state = State::Finished(Outcome::UpToDate);

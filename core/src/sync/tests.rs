@@ -322,7 +322,7 @@ fn clean_link_full_then_delta() {
     let (o, _) = push_until_done(&mut board, &env1, config(1024), 0, 1, &mut faults);
     assert_eq!(o, Outcome::Activated { sequence: 1 });
     assert_eq!(board.active_bytes().unwrap(), v1);
-    let env2 = seal(&v2, 2, Some((&v1, 1)), Some(&sk));
+    let env2 = seal(&v2, 2, Some(&v1), Some(&sk));
     assert!(crate::wire::Header::decode(&env2).unwrap().0.base.is_some());
     let (o, _) = push_until_done(&mut board, &env2, config(1024), 0, 1, &mut faults);
     assert_eq!(o, Outcome::Activated { sequence: 2 });
@@ -350,7 +350,7 @@ fn faulty_links_complete_or_resume_and_never_activate_garbage() {
             ..Default::default()
         },
     );
-    let delta = seal(&v2, 2, Some((&v1, 1)), Some(&sk));
+    let delta = seal(&v2, 2, Some(&v1), Some(&sk));
     let mut faults = Faults::default();
     let (mut trials, mut resumed_sessions) = (0u32, 0u32);
     for percent in [1u64, 2, 5, 10, 20] {
@@ -477,7 +477,7 @@ fn refusals_arrive_with_their_reason_and_keep_the_old_bundle() {
         ),
         (
             "wrong base",
-            seal(&v2, 2, Some((&bundle_bytes(30, 9), 1)), Some(&sk)),
+            seal(&v2, 2, Some(&bundle_bytes(30, 9)), Some(&sk)),
             E::WrongBase,
         ),
         (

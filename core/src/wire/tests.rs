@@ -35,12 +35,12 @@ fn kiosk(
 }
 
 /// Rewrites an envelope's header and payload.
-fn edit(bytes: &[u8], f: impl FnOnce(&mut Header<'_>, &mut Vec<u8>, &mut Vec<u8>)) -> Vec<u8> {
+fn edit(bytes: &[u8], f: impl FnOnce(&mut Header, &mut Vec<u8>, &mut Vec<u8>)) -> Vec<u8> {
     let (header, payload) = Header::decode_envelope(bytes).unwrap();
-    let (mut payload, mut sig) = (payload.to_vec(), header.signature.to_vec());
+    let (mut payload, mut sig) = (payload.to_vec(), header.signature_bytes().to_vec());
     let mut h = header;
     f(&mut h, &mut payload, &mut sig);
-    h.signature = &sig;
+    h.signature = Header::signature_field(&sig.try_into().unwrap());
     let mut out = postcard::to_allocvec(&h).unwrap();
     out.extend_from_slice(&payload);
     out
@@ -54,15 +54,9 @@ fn full_and_delta_round_trip_in_any_split() {
     let (h, _) = Header::decode(&full).unwrap();
     assert_eq!(h.compression, Compression::Deflate);
     assert!(full.len() < b.len() / 2, "{} of {}", full.len(), b.len());
-    let delta = seal(&b, 2, Some((&a, 1)), Some(&sk));
+    let delta = seal(&b, 2, Some(&a), Some(&sk));
     let (h, _) = Header::decode(&delta).unwrap();
-    assert_eq!(
-        h.base,
-        Some(BaseId {
-            sequence: 1,
-            crc: bundle_crc(&a)
-        })
-    );
+    assert_eq!(h.base, Some(Crc::of(bundle_crc(&a))));
     assert!(delta.len() < full.len());
     for chunk in [1, 7, 64, 233, 100_000] {
         assert_eq!(
@@ -80,7 +74,7 @@ fn full_and_delta_round_trip_in_any_split() {
     let plain = seal_with(
         &b,
         2,
-        Some((&a, 1)),
+        Some(&a),
         &Options {
             no_compression: true,
             force_full: true,
@@ -97,10 +91,58 @@ fn full_and_delta_round_trip_in_any_split() {
 }
 
 #[test]
+fn a_shifted_index_table_costs_one_op() {
+    // A day index (u16 per day) whose entries after day 10 all grew by one: an event inserted.
+    let table = |shift_from: usize, by: u16| -> Vec<u8> {
+        (0..60u16)
+            .flat_map(|d| (d * 3 + if usize::from(d) >= shift_from { by } else { 0 }).to_le_bytes())
+            .collect()
+    };
+    let base = with_crc(
+        [
+            b"HEADER-unchanged-part".as_slice(),
+            &table(99, 0),
+            b"events",
+        ]
+        .concat(),
+    );
+    let new = with_crc(
+        [
+            b"HEADER-unchanged-part".as_slice(),
+            &table(10, 1),
+            b"events!",
+        ]
+        .concat(),
+    );
+    let patch = diff(&base, &new);
+    assert!(
+        patch.len() < 40,
+        "patch of {} bytes: {patch:02x?}",
+        patch.len()
+    );
+    assert!(patch.contains(&2), "uses the add op");
+    let (sk, pk) = keys(9);
+    let env = seal_with(
+        &new,
+        2,
+        Some(&base),
+        &Options {
+            no_compression: true,
+            secret_key: Some(&sk),
+            ..Options::default()
+        },
+    );
+    assert!(Header::decode(&env).unwrap().0.base.is_some());
+    for chunk in [1, 3, 64] {
+        assert_eq!(kiosk(&env, Some((&base, 1)), &pk, chunk).unwrap(), new);
+    }
+}
+
+#[test]
 fn the_header_fits_one_radio_packet() {
     let (sk, _) = keys(1);
     let (a, b) = (bundle_bytes(20, 1), bundle_bytes(21, 2));
-    let delta = seal(&b, u64::MAX, Some((&a, u64::MAX - 1)), Some(&sk));
+    let delta = seal(&b, u64::MAX, Some(&a), Some(&sk));
     let (_, payload) = Header::decode(&delta).unwrap();
     let header_len = delta.len() - payload.len();
     assert!(header_len <= MAX_HEADER_LEN, "{header_len}");
@@ -123,7 +165,7 @@ fn refusals_name_their_reason() {
             ..Options::default()
         },
     );
-    let delta = seal(&b, 5, Some((&a, 1)), Some(&sk));
+    let delta = seal(&b, 5, Some(&a), Some(&sk));
 
     let tampered = edit(&plain, |_, p, _| p[10] ^= 1);
     assert_eq!(kiosk(&tampered, None, &pk, 64), Err(Error::TamperedPayload));
@@ -197,7 +239,7 @@ proptest! {
         }
         let (base, new) = (with_crc(base), with_crc(new));
         let (sk, pk) = keys(3);
-        let env = seal_with(&new, 2, Some((&base, 1)), &Options {
+        let env = seal_with(&new, 2, Some(&base), &Options {
             force_full: false, no_compression: chunk % 2 == 0, secret_key: Some(&sk), signature: None,
         });
         prop_assert_eq!(kiosk(&env, Some((&base, 1)), &pk, chunk).unwrap(), new.clone());
@@ -209,7 +251,7 @@ proptest! {
     fn mutated_envelopes_never_activate_anything_else(at in any::<prop::sample::Index>(), xor in 1u8..=255, chunk in 1usize..500) {
         let (sk, pk) = keys(4);
         let (a, b) = (bundle_bytes(12, 1), bundle_bytes(13, 2));
-        for env in [seal(&b, 2, None, Some(&sk)), seal(&b, 2, Some((&a, 1)), Some(&sk))] {
+        for env in [seal(&b, 2, None, Some(&sk)), seal(&b, 2, Some(&a), Some(&sk))] {
             let mut env = env;
             let i = at.index(env.len());
             env[i] ^= xor;
@@ -228,11 +270,11 @@ proptest! {
             version: VERSION,
             sequence: 2,
             bundle_len: u32::from(flags) * 4,
-            bundle_crc: 0,
-            base: Some(BaseId { sequence: 1, crc: bundle_crc(&base) }),
+            bundle_crc: Crc::of(0),
+            base: Some(Crc::of(bundle_crc(&base))),
             compression: if flags & 1 == 1 { Compression::Deflate } else { Compression::None },
             payload_len: payload.len() as u32,
-            signature: &[7; 64],
+            signature: [[7; 32]; 2],
         };
         let mut rx = std::boxed::Box::new(Receiver::new());
         rx.begin(&header, &mut target).unwrap();

@@ -198,7 +198,7 @@ impl Cmd {
                             peer.active
                                 .is_some_and(|a| a.crc == anslag_core::wire::bundle_crc(b))
                         });
-                        Ok(update.seal(base.map(|b| (b, update.sequence - 1)), false))
+                        Ok(update.seal(base, false))
                     },
                     |_| {},
                 )

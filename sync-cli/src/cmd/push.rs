@@ -147,7 +147,7 @@ impl Signed {
     }
 
     /// The envelope for a kiosk running `base` (a delta when that is smaller, unless `full`).
-    pub fn seal(&self, base: Option<(&[u8], u64)>, full: bool) -> Vec<u8> {
+    pub fn seal(&self, base: Option<&[u8]>, full: bool) -> Vec<u8> {
         seal_with(
             &self.bytes,
             self.sequence,
@@ -174,9 +174,8 @@ pub fn seal_for(
             .filter(|b| anslag_core::wire::bundle_crc(b) == id.crc)
             .map(<[u8]>::to_vec)
             .or_else(|| known.find(&peer.board, id))
-            .map(|b| (b, id.sequence))
     });
-    signed.seal(base.as_ref().map(|(b, s)| (&b[..], *s)), full)
+    signed.seal(base.as_deref(), full)
 }
 
 /// Text for an outcome.

@@ -427,7 +427,12 @@ fn format(args: &FormatArgs) -> Result<()> {
 fn wire(args: &WireArgs) -> Result<()> {
     use anslag_core::wire::{seal::seal, Header};
     let (window, occurrences) = tight_window(&args.feed, args.tz)?;
-    let info = bench_board();
+    // Sequences as `anslag build` makes them (build time in seconds): 5-byte varints.
+    let (seq1, seq2) = (1_795_400_000u64, 1_795_403_600u64);
+    let info = BoardInfo {
+        sequence: seq1,
+        ..bench_board()
+    };
     let base = listing::encode(&occurrences, &window, &info)?;
     let n = Bundle::parse(&base)?.len();
     let key = [7u8; 32];
@@ -459,7 +464,7 @@ fn wire(args: &WireArgs) -> Result<()> {
     );
     println!("| what | bytes | bytes/event |");
     println!("|---|---:|---:|");
-    let full = seal(&base, 1, None, Some(&sk));
+    let full = seal(&base, seq1, None, Some(&sk));
     let row = |what: &str, bytes: usize| {
         println!("| {what} | {bytes} | {:.1} |", bytes as f64 / n as f64);
     };
@@ -483,11 +488,11 @@ fn wire(args: &WireArgs) -> Result<()> {
         ("one event cancelled", &cancelled),
     ] {
         let info2 = BoardInfo {
-            sequence: 2,
+            sequence: seq2,
             ..info.clone()
         };
         let next = listing::encode_with_base(occ, &window, &info2, Some(&base))?;
-        let env = seal(&next, 2, Some((&base, 1)), Some(&sk));
+        let env = seal(&next, seq2, Some(&base), Some(&sk));
         let (h, _) = Header::decode(&env).map_err(|e| anyhow::anyhow!("{e}"))?;
         let mode = match (h.base, h.compression) {
             (Some(_), anslag_core::wire::Compression::Deflate) => "delta, deflated",
