@@ -362,3 +362,53 @@ proptest! {
         prop_assert!(out.iter().all(|t| *t >= start));
     }
 }
+
+/// A calendar large enough to be read on several threads: events, diagnostics and the override
+/// of a series whose master and override land in different runs come out as from one thread.
+#[test]
+fn large_calendars_read_in_parallel_keep_file_order_and_cross_run_overrides() {
+    let mut body = String::new();
+    // The weekly series first, its override for 2026-03-10 at the very end of the file.
+    body.push_str(
+        "BEGIN:VEVENT\nUID:series\nDTSTART:20260303T180000\nDURATION:PT1H\n\
+         RRULE:FREQ=WEEKLY;COUNT=4\nSUMMARY:Koris\nEND:VEVENT\n",
+    );
+    for i in 0..3000 {
+        if i % 1000 == 500 {
+            // Broken: no DTSTART. Reported with its line, skipped.
+            body.push_str(&format!(
+                "BEGIN:VEVENT\nUID:broken-{i}\nSUMMARY:x\nEND:VEVENT\n"
+            ));
+        } else {
+            body.push_str(&format!(
+                "BEGIN:VEVENT\nUID:e{i}\nDTSTART:20260302T{:02}{:02}00\nSUMMARY:Event {i}\nEND:VEVENT\n",
+                8 + (i / 60) % 12,
+                i % 60
+            ));
+        }
+    }
+    body.push_str(
+        "BEGIN:VEVENT\nUID:series\nRECURRENCE-ID:20260310T180000\nDTSTART:20260310T190000\n\
+         DURATION:PT1H\nSUMMARY:Koris (later)\nEND:VEVENT\n",
+    );
+    let w = window("2026-03-01", "2026-04-01", "Europe/Riga");
+    let (records, diagnostics) = run_opts(&cal(&body), &w, &IcsOptions::default());
+    assert_eq!(records.len(), 2997 + 4);
+    let moved: Vec<_> = records
+        .iter()
+        .filter(|r| r.summary.as_deref() == Some("Koris (later)"))
+        .collect();
+    assert_eq!(
+        moved.len(),
+        1,
+        "the override in the last run replaced its occurrence"
+    );
+    assert_eq!(moved[0].start, "2026-03-10T19:00:00");
+    assert!(!records.iter().any(|r| r.start == "2026-03-10T18:00:00"));
+    let lines: Vec<usize> = diagnostics.iter().filter_map(|d| d.line).collect();
+    assert_eq!(lines.len(), 3, "{diagnostics:?}");
+    assert!(
+        lines.windows(2).all(|p| p[0] < p[1]),
+        "file order: {lines:?}"
+    );
+}

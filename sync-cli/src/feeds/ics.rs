@@ -134,45 +134,83 @@ pub fn expand_ics(text: &str, source: &str, window: &Window, opts: &IcsOptions) 
         });
     }
 
-    // Each VEVENT on its own: memory stays at one event's tree, and its line is known.
+    // Each VEVENT on its own: memory stays at one event's tree, and its line is known. The
+    // VEVENTs are independent, so they are read on every core, in contiguous runs whose results
+    // are joined in file order (events and diagnostics come out as from one thread).
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let per_thread = split.events.len().div_ceil(threads).max(512);
+    let runs: Vec<(Vec<Vevent>, Vec<Diagnostic>)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = split
+            .events
+            .chunks(per_thread)
+            .map(|run| {
+                let mut contexts = contexts.clone();
+                scope.spawn(move || {
+                    let mut events = Vec::with_capacity(run.len());
+                    let mut diagnostics = Vec::new();
+                    for chunk in run {
+                        if let Some(ev) = read_chunk(chunk, &mut contexts, source, &mut diagnostics)
+                        {
+                            events.push(ev);
+                        }
+                    }
+                    (events, diagnostics)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    });
     let mut events: Vec<Vevent> = Vec::with_capacity(split.events.len());
-    for chunk in &split.events {
-        let last = contexts.len() - 1;
-        let Some(ctx) = contexts.get_mut(chunk.calendar.min(last)) else {
-            continue;
-        };
-        let mut p = calcard::Parser::new(chunk.text);
-        match p.entry() {
-            calcard::Entry::ICalendar(cal) => {
-                if let Some(comp) = cal
-                    .components
-                    .first()
-                    .filter(|c| c.component_type == ICalendarComponentType::VEvent)
-                {
-                    let check = raw_check(chunk.text);
-                    events.push(read_vevent(
-                        comp,
-                        ctx,
-                        Some(chunk.line),
-                        &check,
-                        source,
-                        &mut out.diagnostics,
-                    ));
-                }
-            }
-            other => out.diagnostics.push(Diagnostic {
-                source: source.to_string(),
-                line: Some(chunk.line),
-                uid: None,
-                message: format!("VEVENT could not be read ({other:?}); skipped"),
-            }),
-        }
+    for (run_events, run_diagnostics) in runs {
+        events.extend(run_events);
+        out.diagnostics.extend(run_diagnostics);
     }
     let bounds = Bounds::new(window);
     for series in group_series(&events) {
         expand_series(&series, window, &bounds, source, &mut out);
     }
     out
+}
+
+/// Parses one VEVENT chunk and reads it in its calendar's context.
+fn read_chunk(
+    chunk: &Chunk<'_>,
+    contexts: &mut [CalendarContext],
+    source: &str,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<Vevent> {
+    let last = contexts.len().checked_sub(1)?;
+    let ctx = contexts.get_mut(chunk.calendar.min(last))?;
+    let mut p = calcard::Parser::new(chunk.text);
+    match p.entry() {
+        calcard::Entry::ICalendar(cal) => {
+            let comp = cal
+                .components
+                .first()
+                .filter(|c| c.component_type == ICalendarComponentType::VEvent)?;
+            let check = raw_check(chunk.text);
+            Some(read_vevent(
+                comp,
+                ctx,
+                Some(chunk.line),
+                &check,
+                source,
+                diagnostics,
+            ))
+        }
+        other => {
+            diagnostics.push(Diagnostic {
+                source: source.to_string(),
+                line: Some(chunk.line),
+                uid: None,
+                message: format!("VEVENT could not be read ({other:?}); skipped"),
+            });
+            None
+        }
+    }
 }
 
 /// A file cut at its VEVENT boundaries.
@@ -462,6 +500,7 @@ impl Kind {
 }
 
 /// Per-VCALENDAR state: its zones and X-WR-TIMEZONE.
+#[derive(Clone)]
 struct CalendarContext {
     zones: HashMap<String, Arc<Zone>>,
     xwr: Option<Arc<Zone>>,

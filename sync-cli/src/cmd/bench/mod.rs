@@ -82,6 +82,27 @@ impl Cmd {
     }
 }
 
+/// Heap allocations made by `f` — counted only in a build with the `count-allocations`
+/// feature, because counting replaces the global allocator (and slows every command).
+#[cfg(feature = "count-allocations")]
+fn count_allocations(f: impl FnOnce()) -> Option<u64> {
+    Some(allocation_counter::measure(f).count_total)
+}
+
+/// Without the `count-allocations` feature: not counted.
+#[cfg(not(feature = "count-allocations"))]
+fn count_allocations(f: impl FnOnce()) -> Option<u64> {
+    f();
+    None
+}
+
+fn shown(count: Option<u64>) -> String {
+    count.map_or_else(
+        || "n/a (build with --features count-allocations)".into(),
+        |n| n.to_string(),
+    )
+}
+
 /// The peer layout: one struct per event with owned strings, as serde derives it.
 #[derive(Debug, Serialize, Deserialize)]
 struct PlainEvent<'a> {
@@ -136,8 +157,8 @@ pub struct FormatResult {
     anslag_decode_ns_per_event: f64,
     postcard_decode_ns_per_event: f64,
     json_decode_ns_per_event: f64,
-    anslag_decode_allocations: u64,
-    postcard_decode_allocations: u64,
+    anslag_decode_allocations: Option<u64>,
+    postcard_decode_allocations: Option<u64>,
     encode_ms: f64,
 }
 
@@ -343,14 +364,12 @@ fn measure(path: &Path, args: &FormatArgs) -> Result<FormatResult> {
     let anslag_ns = per_event(time_per_call(budget, || touch_anslag(&ours)));
     let postcard_ns = per_event(time_per_call(budget, || touch_postcard(&pc)));
     let json_ns = per_event(time_per_call(budget / 3, || touch_json(&json)));
-    let anslag_allocs = allocation_counter::measure(|| {
+    let anslag_allocs = count_allocations(|| {
         black_box(touch_anslag(&ours));
-    })
-    .count_total;
-    let postcard_allocs = allocation_counter::measure(|| {
+    });
+    let postcard_allocs = count_allocations(|| {
         black_box(touch_postcard(&pc));
-    })
-    .count_total;
+    });
 
     Ok(FormatResult {
         file: path
@@ -416,8 +435,8 @@ fn format(args: &FormatArgs) -> Result<()> {
             r.postcard_decode_ns_per_event,
             r.json_decode_ns_per_event,
             r.postcard_decode_ns_per_event / r.anslag_decode_ns_per_event,
-            r.anslag_decode_allocations,
-            r.postcard_decode_allocations,
+            shown(r.anslag_decode_allocations),
+            shown(r.postcard_decode_allocations),
             r.encode_ms,
         );
     }
