@@ -126,13 +126,19 @@ where
     I: IntoIterator<Item = (String, [String; 3])>,
 {
     let mut out = Vec::new();
+    // A font lookup scans the font's glyph list: ask once per distinct character.
+    let mut missing: std::collections::HashMap<char, bool> = std::collections::HashMap::new();
     for (who, texts) in events {
         let mut seen: Vec<char> = Vec::new();
-        for t in &texts {
-            for c in anslag_kiosk::text::unsupported_chars(t) {
-                if !seen.contains(&c) {
-                    seen.push(c);
-                }
+        for c in texts.iter().flat_map(|t| t.chars()) {
+            let is_missing = *missing.entry(c).or_insert_with(|| {
+                let mut buf = [0u8; 4];
+                let one = c.encode_utf8(&mut buf);
+                let missing = anslag_kiosk::text::unsupported_chars(one).next().is_some();
+                missing
+            });
+            if is_missing && !seen.contains(&c) {
+                seen.push(c);
             }
         }
         for c in seen {
