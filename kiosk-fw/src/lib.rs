@@ -27,6 +27,7 @@
     )
 )]
 
+pub mod backoff;
 pub mod board;
 pub mod framebuf;
 pub mod i18n;

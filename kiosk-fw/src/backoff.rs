@@ -1,0 +1,202 @@
+//! When to try the link again. A board on batteries must not spend its charge knocking on a
+//! link that is down: after a failed attempt it waits an hour, then two, then four, and never
+//! more than a day; a success brings it back to the normal interval. Meanwhile it keeps
+//! showing its listing (past events drop off on their own, and the "stale" note appears when
+//! the bundle's refresh interval has passed), because the board renders locally.
+//!
+//! Pure and deterministic — seconds in, seconds out — so the schedule is tested on the host.
+//! An optional jitter from a caller-given seed (e.g. the board's serial number) keeps a fleet
+//! that lost its link together from all retrying in the same second.
+
+/// The connection schedule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Backoff {
+    /// Seconds between checks while the link works (e.g. one hour).
+    pub normal_secs: u32,
+    /// First wait after a failure.
+    pub first_retry_secs: u32,
+    /// Longest wait.
+    pub max_secs: u32,
+    /// Up to this fraction (in 1/256ths) of a wait is added as jitter.
+    pub jitter_256ths: u8,
+    failures: u8,
+}
+
+impl Backoff {
+    /// Hourly checks; after failures 1 h, 2 h, 4 h, 8 h, 16 h, then daily; up to 1/8 jitter.
+    pub const HOURLY: Backoff = Backoff {
+        normal_secs: 3_600,
+        first_retry_secs: 3_600,
+        max_secs: 86_400,
+        jitter_256ths: 32,
+        failures: 0,
+    };
+
+    /// Failed attempts since the last success.
+    pub fn failures(&self) -> u8 {
+        self.failures
+    }
+
+    /// Records a successful contact.
+    pub fn succeeded(&mut self) {
+        self.failures = 0;
+    }
+
+    /// Records a failed attempt (no answer, link down).
+    pub fn failed(&mut self) {
+        self.failures = self.failures.saturating_add(1);
+    }
+
+    /// Seconds to wait before the next attempt, without jitter.
+    pub fn base_delay(&self) -> u32 {
+        if self.failures == 0 {
+            return self.normal_secs;
+        }
+        let doublings = u32::from(self.failures - 1).min(31);
+        self.first_retry_secs
+            .checked_shl(doublings)
+            .filter(|d| d >> doublings == self.first_retry_secs)
+            .unwrap_or(u32::MAX)
+            .min(self.max_secs)
+    }
+
+    /// Seconds to wait before the next attempt, with a jitter drawn from `seed` (the same seed
+    /// and state always give the same answer). Never more than `max_secs` plus its jitter.
+    pub fn delay(&self, seed: u32) -> u32 {
+        let base = self.base_delay();
+        let span = (u64::from(base) * u64::from(self.jitter_256ths)) >> 8;
+        let mixed = mix(seed ^ u32::from(self.failures).wrapping_mul(0x9E37_79B9));
+        let jitter = if span == 0 {
+            0
+        } else {
+            (u64::from(mixed) % (span + 1)) as u32
+        };
+        base.saturating_add(jitter)
+    }
+
+    /// The next attempt's time in UTC seconds, after an attempt at `now`.
+    pub fn next_attempt(&self, now: i64, seed: u32) -> i64 {
+        now.saturating_add(i64::from(self.delay(seed)))
+    }
+}
+
+/// A 32-bit integer hash (lowbias32): spreads consecutive seeds over the whole range.
+fn mix(mut x: u32) -> u32 {
+    x ^= x >> 16;
+    x = x.wrapping_mul(0x7feb_352d);
+    x ^= x >> 15;
+    x = x.wrapping_mul(0x846c_a68b);
+    x ^= x >> 16;
+    x
+}
+
+/// Average current over a duty cycle and the battery life it gives.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DutyCycle {
+    /// Current while asleep, microamps.
+    pub sleep_ua: f32,
+    /// Current while awake (CPU, UART/radio), microamps, and seconds awake per cycle.
+    pub awake_ua: f32,
+    /// Seconds awake per cycle (check for updates, render).
+    pub awake_secs: f32,
+    /// Extra charge per cycle for panel refreshes, microamp-seconds (averaged).
+    pub refresh_uas: f32,
+    /// Cycle length, seconds.
+    pub cycle_secs: f32,
+}
+
+impl DutyCycle {
+    /// Average current in microamps.
+    pub fn average_ua(&self) -> f32 {
+        let asleep = (self.cycle_secs - self.awake_secs).max(0.0);
+        (self.sleep_ua * asleep + self.awake_ua * self.awake_secs + self.refresh_uas)
+            / self.cycle_secs
+    }
+
+    /// Days a battery of `capacity_mah` lasts (at `usable` of its capacity, e.g. 0.8).
+    pub fn battery_days(&self, capacity_mah: f32, usable: f32) -> f32 {
+        capacity_mah * usable * 1000.0 / self.average_ua() / 24.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn doubles_from_an_hour_to_a_day_and_resets() {
+        let mut b = Backoff::HOURLY;
+        assert_eq!(b.base_delay(), 3_600);
+        let mut seen = Vec::new();
+        for _ in 0..8 {
+            b.failed();
+            seen.push(b.base_delay());
+        }
+        assert_eq!(
+            seen,
+            [3_600, 7_200, 14_400, 28_800, 57_600, 86_400, 86_400, 86_400]
+        );
+        b.succeeded();
+        assert_eq!((b.failures(), b.base_delay()), (0, 3_600));
+    }
+
+    #[test]
+    fn saturates_without_overflow() {
+        let mut b = Backoff {
+            normal_secs: u32::MAX,
+            first_retry_secs: u32::MAX / 3,
+            max_secs: u32::MAX,
+            jitter_256ths: 255,
+            failures: 0,
+        };
+        for _ in 0..300 {
+            b.failed();
+            assert!(b.base_delay() >= u32::MAX / 3);
+            let _ = b.delay(u32::MAX);
+        }
+        assert_eq!(b.failures(), u8::MAX);
+        assert_eq!(b.base_delay(), u32::MAX);
+        assert_eq!(b.delay(7), u32::MAX);
+        assert_eq!(b.next_attempt(i64::MAX - 5, 1), i64::MAX);
+    }
+
+    #[test]
+    fn jitter_is_bounded_deterministic_and_spread() {
+        let mut b = Backoff::HOURLY;
+        b.failed();
+        b.failed(); // 2 h
+        let delays: Vec<u32> = (0..1000).map(|seed| b.delay(seed)).collect();
+        assert!(delays.iter().all(|&d| (7_200..=7_200 + 900).contains(&d)));
+        assert_eq!(b.delay(42), b.delay(42));
+        let distinct: std::collections::BTreeSet<u32> = delays.iter().copied().collect();
+        assert!(distinct.len() > 500, "{} distinct delays", distinct.len());
+        let no_jitter = Backoff {
+            jitter_256ths: 0,
+            ..b
+        };
+        assert_eq!(no_jitter.delay(42), 7_200);
+    }
+
+    /// The estimate of docs/HARDWARE.md: a year on 2,000 mAh needs the power timer that cuts
+    /// the Pico off between hourly wakes; a Pico merely sleeping does not get there.
+    #[test]
+    fn a_year_on_2000_mah_needs_the_power_timer() {
+        let gated = DutyCycle {
+            // TPL5110 35 nA + PCF8563 0.25 µA + charger/protection leakage ≈ 4.7 µA.
+            sleep_ua: 5.0,
+            // Pico at 125 MHz with UART: ≈ 25 mA for 3 s (boot, link check, render).
+            awake_ua: 25_000.0,
+            awake_secs: 3.0,
+            // 7.5" V2 full refresh ≈ 8 mA for 5 s, about 10 a day (only when the frame changed).
+            refresh_uas: 8_000.0 * 5.0 * 10.0 / 24.0,
+            cycle_secs: 3_600.0,
+        };
+        let days = gated.battery_days(2_000.0, 0.8);
+        assert!(days >= 365.0, "{days} days at {} µA", gated.average_ua());
+        let dormant = DutyCycle {
+            sleep_ua: 800.0, // Pico board in DORMANT, regulator included
+            ..gated
+        };
+        assert!(dormant.battery_days(2_000.0, 0.8) < 365.0);
+    }
+}
