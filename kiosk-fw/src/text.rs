@@ -53,6 +53,20 @@ impl Face {
     }
 }
 
+/// Every font of every fallback chain, each once: what the firmware links in. The size
+/// report (`cargo xtask fw-size`) finds their bitmaps in the image to count fonts apart from
+/// code.
+pub fn fonts() -> impl Iterator<Item = &'static MonoFont<'static>> {
+    let chains: [&'static [&'static MonoFont<'static>; CHAIN]; 8] = [
+        &H_LARGE, &T_LARGE, &B_LARGE, &S_LARGE, &H_SMALL, &T_SMALL, &B_SMALL, &S_SMALL,
+    ];
+    let all = move || chains.into_iter().flat_map(|c| c.iter().copied());
+    all()
+        .enumerate()
+        .filter(move |(i, f)| !all().take(*i).any(|g| core::ptr::eq(g, *f)))
+        .map(|(_, f)| f)
+}
+
 /// The faces a layout uses.
 #[derive(Debug, Clone, Copy)]
 pub struct Faces {
@@ -444,5 +458,18 @@ mod tests {
         assert_eq!(lines(&w), ["Kurz"]);
         let w = Wrapped::<1>::new("Donaudampfschifffahrtsgesellschaft".chars(), 10);
         assert_eq!(lines(&w), ["Donauda..."]);
+    }
+}
+
+#[cfg(test)]
+mod fonts_tests {
+    #[test]
+    fn lists_each_font_once() {
+        let fonts: Vec<_> = super::fonts().collect();
+        // 8 chains × 11 fonts, at most 88.
+        assert!((33..=88).contains(&fonts.len()), "{}", fonts.len());
+        for (i, f) in fonts.iter().enumerate() {
+            assert!(!fonts[..i].iter().any(|g| core::ptr::eq(*g, *f)));
+        }
     }
 }

@@ -3,6 +3,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+pub mod size;
+
 use anslag_core::bundle::Bundle;
 use anyhow::{bail, Context, Result};
 

@@ -29,6 +29,9 @@ enum Task {
         #[arg(long, value_name = "PORT")]
         uart: Option<u16>,
     },
+    /// Build the RP2040 firmware and check its size: ≤ 96 KB of code (fonts apart) and ≤ 64 KB
+    /// of static RAM besides the frame buffer. Prints a Markdown table; fails when over.
+    FwSize,
 }
 
 fn main() -> ExitCode {
@@ -37,6 +40,7 @@ fn main() -> ExitCode {
         Task::Qemu { bundle, now, uart } => {
             xtask::qemu_with_uart(&bundle, &now, uart).map(|run| print!("{}", run.output))
         }
+        Task::FwSize => xtask::size::rp2040().and_then(|s| xtask::size::report(&s)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

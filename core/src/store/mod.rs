@@ -207,6 +207,14 @@ impl<F: NorFlash> Store<F> {
         self.active.as_ref()
     }
 
+    /// Where the active bundle lies in the flash: (offset, length). On a memory-mapped flash
+    /// (the RP2040's XIP window) the kiosk parses it right there, without copying it to RAM; it
+    /// must not hold on to it across the next [`Store::finish`], which may make the slot the
+    /// next one to be erased.
+    pub fn active_location(&self) -> Option<(u32, u32)> {
+        self.active.map(|a| (self.slot_offset(a.slot), a.len))
+    }
+
     /// Bytes one slot holds: the largest bundle the store takes.
     pub fn slot_capacity(&self) -> u32 {
         self.slot_len

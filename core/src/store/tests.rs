@@ -173,3 +173,19 @@ fn power_cut_at_every_byte_of_an_update() {
         assert!(trials > 3000 && old > 0 && new > 0);
     }
 }
+
+#[test]
+fn active_location_points_at_the_bundle_in_flash() {
+    let mut flash = Flash::new();
+    let b = bundle_bytes(3, 1);
+    let mut store = Store::mount(&mut flash).unwrap();
+    assert_eq!(store.active_location(), None);
+    store.begin(b.len() as u32).unwrap();
+    store.write(0, &b).unwrap();
+    store.finish(1).unwrap();
+    let (off, len) = store.active_location().unwrap();
+    assert_eq!(len as usize, b.len());
+    // The store's borrow of the flash ends with its last use above.
+    let at = off as usize;
+    assert_eq!(&flash.contents()[at..at + b.len()], &b[..]);
+}

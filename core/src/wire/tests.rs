@@ -261,6 +261,28 @@ proptest! {
         }
     }
 
+    /// Verification (salty) and signing (ed25519-compact) are different crates: they agree on
+    /// genuine signatures and on every single-bit change of key, signature or bundle.
+    #[test]
+    fn salty_verifies_exactly_what_ed25519_compact_signs(seed in 1u8..=255, seq in any::<u64>(),
+            bundle in prop::collection::vec(any::<u8>(), 0..200), flip in any::<prop::sample::Index>(), which in 0u8..3) {
+        let (sk, pk) = keys(seed);
+        let sig = sign(&bundle, seq, &sk).unwrap();
+        prop_assert_eq!(verify(&bundle, seq, &sig, &pk), Ok(()));
+        let (mut b, mut s, mut k) = (bundle.clone(), sig, pk);
+        match which {
+            0 if !b.is_empty() => { let i = flip.index(b.len()); b[i] ^= 1; }
+            1 => { let i = flip.index(64); s[i] ^= 1; }
+            _ => { let i = flip.index(32); k[i] ^= 1; }
+        }
+        let len = b.len() as u32;
+        let theirs = ed25519_compact::PublicKey::new(k)
+            .verify(signing_message(seq, len, &bundle_hash(&b)), &ed25519_compact::Signature::new(s))
+            .is_ok();
+        let ours = verify(&b, seq, &s, &k).is_ok();
+        prop_assert_eq!(ours, theirs);
+    }
+
     /// The fuzz target `patch_apply` as a property: any payload as a (deflated) patch.
     #[test]
     fn arbitrary_patches_never_panic_or_overrun(flags in any::<u8>(), payload in prop::collection::vec(any::<u8>(), 0..400)) {

@@ -70,6 +70,10 @@ pub async fn push<S: AsyncRead + AsyncWrite + Unpin>(
     let mut inbox = vec![0u8; 4096];
     let mut peer: Option<Peer> = None;
     let mut delta = false;
+    // A lone frame delimiter: wakes a kiosk that only speaks when called (the RP2040 board
+    // between its own hourly calls); every frame reader skips it as an empty frame.
+    link.write_all(&[0]).await.context("link write failed")?;
+    link.flush().await.context("link flush failed")?;
     loop {
         if host.wants_envelope() {
             let hello = host.hello().context("hello")?;
