@@ -5,6 +5,7 @@
 //! ```text
 //! kiosk                                   host
 //!   ── Hello{board, active, partial, capacity, max_frame, window} ──▶
+//!   ◀── Time{unix_seconds}                     (the host's clock, once)
 //!   ◀── Offer{transfer, header}                (or nothing: already up to date)
 //!   ── Accept{transfer, offset} ──▶            (after erasing the slot; offset > 0 resumes)
 //!   ◀── Data{transfer, offset, bytes} × window
@@ -105,6 +106,12 @@ pub enum Message<'a> {
         transfer: u32,
         /// Bytes received in order.
         offset: u32,
+    },
+    /// Host → kiosk, right after the Hello: the host's clock, UTC seconds. A kiosk without a
+    /// battery-backed clock sets its own from it (a kiosk with one may correct drift).
+    Time {
+        /// Seconds since 1970-01-01 UTC.
+        unix_seconds: i64,
     },
     /// Host → kiosk: all payload sent and acknowledged; check it and activate.
     Commit {

@@ -80,6 +80,14 @@ impl Backoff {
     }
 }
 
+/// For a board that keeps no state between wakes (power cut off between them): whether to call
+/// the host at a wake `hours` after the last successful contact. The same schedule as
+/// [`Backoff::HOURLY`] without jitter, counted from the last contact: hourly while contact is
+/// fresh (0–1 h), then at 2, 4, 8 and 16 hours, then once a day.
+pub fn due_after_hours(hours: u32) -> bool {
+    hours <= 1 || (hours <= 16 && hours.is_power_of_two()) || (hours > 16 && hours % 24 == 16)
+}
+
 /// A 32-bit integer hash (lowbias32): spreads consecutive seeds over the whole range.
 fn mix(mut x: u32) -> u32 {
     x ^= x >> 16;
@@ -141,6 +149,14 @@ mod tests {
     }
 
     #[test]
+    fn stateless_schedule_backs_off_to_daily() {
+        let due: Vec<u32> = (0..90).filter(|&h| due_after_hours(h)).collect();
+        assert_eq!(due, [0, 1, 2, 4, 8, 16, 40, 64, 88]);
+        assert!(due_after_hours(16 + 24 * 365));
+        assert!(!due_after_hours(u32::MAX));
+    }
+
+    #[test]
     fn saturates_without_overflow() {
         let mut b = Backoff {
             normal_secs: u32::MAX,
@@ -184,9 +200,9 @@ mod tests {
         let gated = DutyCycle {
             // TPL5110 35 nA + PCF8563 0.25 µA + charger/protection leakage ≈ 4.7 µA.
             sleep_ua: 5.0,
-            // Pico at 125 MHz with UART: ≈ 25 mA for 3 s (boot, link check, render).
+            // Pico at 125 MHz with UART: ≈ 25 mA for 6 s (boot, a 5 s call, render twice).
             awake_ua: 25_000.0,
-            awake_secs: 3.0,
+            awake_secs: 6.0,
             // 7.5" V2 full refresh ≈ 8 mA for 5 s, about 10 a day (only when the frame changed).
             refresh_uas: 8_000.0 * 5.0 * 10.0 / 24.0,
             cycle_secs: 3_600.0,

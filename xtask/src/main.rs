@@ -40,7 +40,11 @@ fn main() -> ExitCode {
         Task::Qemu { bundle, now, uart } => {
             xtask::qemu_with_uart(&bundle, &now, uart).map(|run| print!("{}", run.output))
         }
-        Task::FwSize => xtask::size::rp2040().and_then(|s| xtask::size::report(&s)),
+        Task::FwSize => [("always-on build", ""), ("battery build", "battery")]
+            .into_iter()
+            .try_for_each(|(variant, features)| {
+                xtask::size::rp2040(features).and_then(|s| xtask::size::report(variant, &s))
+            }),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -92,14 +92,14 @@ pub fn measure(path: &Path) -> Result<Size> {
     })
 }
 
-/// Builds the RP2040 firmware (release, thumbv6m-none-eabi) and measures it.
+/// Builds the RP2040 firmware (release, thumbv6m-none-eabi) with `features` and measures it.
 ///
 /// # Errors
 /// The build fails or the image cannot be read.
-pub fn rp2040() -> Result<Size> {
+pub fn rp2040(features: &str) -> Result<Size> {
     let dir = root().join("kiosk-fw/boards/rp2040");
     let status = Command::new(env!("CARGO"))
-        .args(["build", "--release", "--quiet"])
+        .args(["build", "--release", "--quiet", "--features", features])
         .current_dir(&dir)
         .status()
         .context("cannot run cargo for the RP2040 firmware")?;
@@ -113,10 +113,10 @@ pub fn rp2040() -> Result<Size> {
 ///
 /// # Errors
 /// Over budget.
-pub fn report(size: &Size) -> Result<()> {
+pub fn report(variant: &str, size: &Size) -> Result<()> {
     let kb = |b: u64| format!("{:.1} KB", b as f64 / 1024.0);
     let verdict = |used: u64, budget: u64| if used <= budget { "met" } else { "**over**" };
-    println!("| RP2040 firmware (thumbv6m-none-eabi, release) | bytes | budget |");
+    println!("\n| RP2040 firmware, {variant} (thumbv6m-none-eabi, release) | bytes | budget |");
     println!("|---|---:|---|");
     println!(
         "| code (vector table, boot2, .text, .rodata, .data image; fonts excluded) | {} ({}) | ≤ 96 KB: {} |",

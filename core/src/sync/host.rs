@@ -17,6 +17,8 @@ pub struct HostConfig {
     pub retry_timeout_ms: u64,
     /// Resends without progress before giving up.
     pub max_retries: u32,
+    /// The host's clock (UTC seconds) to send after the Hello; `None` sends none.
+    pub wall_clock: Option<i64>,
 }
 
 impl Default for HostConfig {
@@ -27,6 +29,7 @@ impl Default for HostConfig {
             hello_timeout_ms: 10_000,
             retry_timeout_ms: 2_000,
             max_retries: 8,
+            wall_clock: None,
         }
     }
 }
@@ -101,6 +104,8 @@ pub struct Host<'e> {
     retries: u32,
     progress: Progress,
     hello: Option<HelloInfo>,
+    /// The Time message is due (once, after the Hello).
+    time_due: bool,
 }
 
 /// The parts of a kiosk's Hello the caller needs to pick an envelope.
@@ -154,6 +159,7 @@ impl<'e> Host<'e> {
                 resumed: false,
             },
             hello: None,
+            time_due: false,
         }
     }
 
@@ -298,6 +304,7 @@ impl<'e> Host<'e> {
         });
         self.state = State::Hello;
         self.deadline = now_ms;
+        self.time_due = self.config.wall_clock.is_some();
     }
 
     fn on_ack(&mut self, offset: u32, now_ms: u64) {
@@ -322,6 +329,14 @@ impl<'e> Host<'e> {
     /// nothing is due before [`Host::poll_at`].
     pub fn poll_transmit(&mut self, now_ms: u64, out: &mut [u8]) -> Option<usize> {
         let mut scratch = [0u8; MAX_FRAME];
+        if self.time_due {
+            self.time_due = false;
+            let unix_seconds = self.config.wall_clock?;
+            let message = Message::Time { unix_seconds };
+            let n = frame::encode(&message, &mut scratch, out).ok()?;
+            self.progress.wire_bytes += n as u64;
+            return Some(n);
+        }
         if now_ms >= self.deadline && !self.due {
             self.on_timeout(now_ms);
         }

@@ -13,6 +13,11 @@ pub enum KioskEvent {
     },
     /// An update was refused; the active bundle is unchanged.
     Rejected(wire::Error),
+    /// The host's clock: set ours (UTC seconds).
+    Clock {
+        /// Seconds since 1970-01-01 UTC.
+        unix_seconds: i64,
+    },
 }
 
 /// How the last transfer ended, to answer a repeated Commit or Offer the same way.
@@ -83,6 +88,7 @@ impl<'k> Kiosk<'k> {
                 bytes,
             } => self.data(transfer, offset, bytes, target),
             Message::Commit { transfer } => self.commit(transfer, target),
+            Message::Time { unix_seconds } => (None, Some(KioskEvent::Clock { unix_seconds })),
             // The kiosk's own messages echoed back, or nonsense: ignore.
             _ => (None, None),
         }

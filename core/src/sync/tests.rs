@@ -83,6 +83,8 @@ impl Lossy<'_> {
 struct Board {
     store: Store<Flash>,
     kiosk: Kiosk<'static>,
+    /// The last clock the host sent.
+    clock: Option<i64>,
 }
 
 impl Board {
@@ -90,6 +92,7 @@ impl Board {
         Board {
             store: Store::mount(Flash::new()).unwrap(),
             kiosk: Kiosk::new("hall", public, max_frame, 4),
+            clock: None,
         }
     }
     fn active_bytes(&mut self) -> Option<Vec<u8>> {
@@ -166,7 +169,10 @@ fn session(
                 continue;
             };
             heard_host = true;
-            let (reply, _) = board.kiosk.handle(&msg, &mut board.store);
+            let (reply, event) = board.kiosk.handle(&msg, &mut board.store);
+            if let Some(KioskEvent::Clock { unix_seconds }) = event {
+                board.clock = Some(unix_seconds);
+            }
             if let Some(reply) = reply {
                 let n = frame::encode(&reply, &mut scratch, &mut buf).unwrap();
                 Lossy {
@@ -243,8 +249,12 @@ fn config(frame: u16) -> HostConfig {
         hello_timeout_ms: 3_000,
         retry_timeout_ms: 200,
         max_retries: 6,
+        wall_clock: Some(WALL_CLOCK),
     }
 }
+
+/// The host's clock in these tests.
+const WALL_CLOCK: i64 = 1_795_400_000;
 
 #[test]
 fn frames_round_trip_and_reject_damage() {
@@ -322,6 +332,7 @@ fn clean_link_full_then_delta() {
     let (o, _) = push_until_done(&mut board, &env1, config(1024), 0, 1, &mut faults);
     assert_eq!(o, Outcome::Activated { sequence: 1 });
     assert_eq!(board.active_bytes().unwrap(), v1);
+    assert_eq!(board.clock, Some(WALL_CLOCK), "the host's clock arrived");
     let env2 = seal(&v2, 2, Some(&v1), Some(&sk));
     assert!(crate::wire::Header::decode(&env2).unwrap().0.base.is_some());
     let (o, _) = push_until_done(&mut board, &env2, config(1024), 0, 1, &mut faults);

@@ -64,6 +64,15 @@ pub async fn push<S: AsyncRead + AsyncWrite + Unpin>(
     let now = || start.elapsed().as_millis() as u64;
     let envelope: std::cell::OnceCell<Vec<u8>> = std::cell::OnceCell::new();
     let mut seal = Some(seal);
+    // Send our clock to kiosks without one (unless the caller chose a clock).
+    let wall_clock = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()
+        .and_then(|d| i64::try_from(d.as_secs()).ok());
+    let config = HostConfig {
+        wall_clock: config.wall_clock.or(wall_clock),
+        ..config
+    };
     let mut host = Host::new(config, now());
     let mut reader = Reader::<MAX_FRAME>::new();
     let mut out = vec![0u8; MAX_FRAME];
@@ -200,7 +209,7 @@ where
                     return Ok(());
                 }
                 Some(KioskEvent::Rejected(reason)) => rejected(reason),
-                Some(KioskEvent::Activated { .. }) | None => {}
+                Some(KioskEvent::Activated { .. } | KioskEvent::Clock { .. }) | None => {}
             }
         }
     }

@@ -11,27 +11,34 @@
 //!   in between:   wait for interrupts (`wfi`)
 //! ```
 //!
-//! The clock: this board has no battery-backed RTC, so "now" is the active bundle's build time
-//! plus the time since it arrived (or since boot). With hourly syncs that is off by at most the
-//! bundle's age; docs/HARDWARE.md describes the RTC module that removes the approximation.
+//! The clock: the host sends its clock at every sync (`Time`), and the board counts on from it
+//! with the RP2040's timer. Until the first sync after a power-up it takes the active bundle's
+//! build time as "now" (the listing then shows from its first day).
 //!
 //! Provisioning at build time (build.rs): `ANSLAG_PUBKEY` (the 64 hex digits of `anslag keygen`'s
 //! NAME.pub — the only key this board accepts) and `ANSLAG_BOARD` (its name).
 #![no_std]
 #![no_main]
 
+#[cfg(feature = "battery")]
+mod battery;
 mod epd;
 mod flash;
 
 use anslag_core::bundle::Bundle;
+#[cfg(feature = "battery")]
+use anslag_core::checksum::crc32;
 use anslag_core::store::Store;
 use anslag_core::sync::frame::{self, Reader};
 use anslag_core::sync::{Kiosk, KioskEvent};
+#[cfg(not(feature = "battery"))]
 use anslag_kiosk::backoff::Backoff;
 use anslag_kiosk::framebuf::FrameBuf;
 use anslag_kiosk::profile::EPD_7IN5;
+#[cfg(not(feature = "battery"))]
 use anslag_kiosk::refresh::{Refresh, RefreshPolicy};
 use anslag_kiosk::render::{render, Options};
+#[cfg(not(feature = "battery"))]
 use embedded_hal::delay::DelayNs;
 use embedded_hal::spi::MODE_0;
 use panic_halt as _;
@@ -127,23 +134,153 @@ fn main() -> ! {
         halt()
     };
 
+    let mut link = Link {
+        uart,
+        scratch: [0; MAX_FRAME],
+        out: [0; MAX_FRAME],
+    };
+
+    #[cfg(feature = "battery")]
+    {
+        let i2c = hal::I2C::i2c0(
+            p.I2C0,
+            pins.gpio4.reconfigure(),
+            pins.gpio5.reconfigure(),
+            100.kHz(),
+            &mut p.RESETS,
+            &clocks.system_clock,
+        );
+        let done = pins.gpio22.into_push_pull_output();
+        battery_wake(
+            &mut link,
+            mem,
+            &mut store,
+            &mut panel,
+            &mut timer,
+            battery::Pcf8563(i2c),
+            done,
+        );
+    }
+    #[cfg(not(feature = "battery"))]
+    always_on(&mut link, mem, &mut store, &mut panel, &mut timer)
+}
+
+/// The sync link: UART0 and the frame buffers.
+struct Link<U> {
+    uart: U,
+    scratch: [u8; MAX_FRAME],
+    out: [u8; MAX_FRAME],
+}
+
+type Uart0 = UartPeripheral<
+    hal::uart::Enabled,
+    pac::UART0,
+    (
+        hal::gpio::Pin<hal::gpio::bank0::Gpio0, FunctionUart, hal::gpio::PullDown>,
+        hal::gpio::Pin<hal::gpio::bank0::Gpio1, FunctionUart, hal::gpio::PullDown>,
+    ),
+>;
+
+/// What arrived on the link since the last look.
+#[derive(Debug, Default)]
+struct Polled {
+    /// A lone frame delimiter: a host calling a kiosk that was not listening.
+    called: bool,
+    /// A valid frame from the host.
+    heard: bool,
+    /// The host's clock.
+    clock: Option<i64>,
+    /// A new bundle became active.
+    activated: bool,
+}
+
+impl Link<Uart0> {
+    fn hello(&mut self, kiosk: &Kiosk<'static>, store: &Store<flash::QspiFlash>) {
+        let hello = kiosk.hello(store, store.slot_capacity());
+        if let Ok(n) = frame::encode(&hello, &mut self.scratch, &mut self.out) {
+            self.uart.write_full_blocking(&self.out[..n]);
+        }
+    }
+
+    /// Reads what the UART holds, answers every frame with the kiosk machine.
+    fn poll(&mut self, mem: &mut Memory, store: &mut Store<flash::QspiFlash>) -> Polled {
+        let mut polled = Polled::default();
+        let mut byte = [0u8; 1];
+        while let Ok(1) = self.uart.read_raw(&mut byte) {
+            let (_, complete) = mem.reader.push(&byte);
+            if !complete {
+                polled.called |= byte[0] == 0;
+                continue;
+            }
+            let Ok(message) = frame::decode(mem.reader.frame()) else {
+                continue;
+            };
+            polled.heard = true;
+            let (reply, event) = mem.kiosk.handle(&message, store);
+            if let Some(reply) = reply {
+                if let Ok(n) = frame::encode(&reply, &mut self.scratch, &mut self.out) {
+                    self.uart.write_full_blocking(&self.out[..n]);
+                }
+            }
+            match event {
+                Some(KioskEvent::Clock { unix_seconds }) => polled.clock = Some(unix_seconds),
+                Some(KioskEvent::Activated { .. }) => polled.activated = true,
+                Some(KioskEvent::Rejected(_)) | None => {}
+            }
+        }
+        polled
+    }
+}
+
+type Panel = epd::Epd7in5V2<
+    hal::spi::Spi<
+        hal::spi::Enabled,
+        pac::SPI1,
+        (
+            hal::gpio::Pin<hal::gpio::bank0::Gpio11, FunctionSpi, hal::gpio::PullDown>,
+            hal::gpio::Pin<hal::gpio::bank0::Gpio10, FunctionSpi, hal::gpio::PullDown>,
+        ),
+        8,
+    >,
+    hal::gpio::Pin<hal::gpio::bank0::Gpio9, hal::gpio::FunctionSioOutput, hal::gpio::PullDown>,
+    hal::gpio::Pin<hal::gpio::bank0::Gpio8, hal::gpio::FunctionSioOutput, hal::gpio::PullDown>,
+    hal::gpio::Pin<hal::gpio::bank0::Gpio12, hal::gpio::FunctionSioOutput, hal::gpio::PullDown>,
+    hal::gpio::Pin<hal::gpio::bank0::Gpio13, hal::gpio::FunctionSioInput, hal::gpio::PullUp>,
+>;
+
+/// Shows the frame with a full refresh, then lets the panel sleep.
+fn refresh(panel: &mut Panel, frame: &[u8], timer: &mut hal::Timer) {
+    if panel.init(timer).is_ok() && panel.show(frame, timer).is_ok() {
+        let _ = panel.sleep(timer);
+    }
+}
+
+/// USB or mains power: render every minute, call the host on the backoff schedule, answer it
+/// whenever it calls.
+#[cfg(not(feature = "battery"))]
+fn always_on(
+    link: &mut Link<Uart0>,
+    mem: &mut Memory,
+    store: &mut Store<flash::QspiFlash>,
+    panel: &mut Panel,
+    timer: &mut hal::Timer,
+) -> ! {
     let mut policy = RefreshPolicy::new();
     let mut backoff = Backoff::HOURLY;
     // Seconds on the board's clock at timer 0 (see the module docs).
-    let mut epoch = active_bundle(&store).map_or(0, |b| b.header().created_at);
+    let mut epoch = active_bundle(store).map_or(0, |b| b.header().created_at);
+    // Whether the host's clock set `epoch` (better than the bundle's build time).
+    let mut has_clock = false;
     let mut next_render_us = 0u64;
     let mut next_hello_us = 0u64;
     let mut listening_until: Option<u64> = None;
-    let (mut scratch, mut out) = ([0u8; MAX_FRAME], [0u8; MAX_FRAME]);
     let seed = u32::from_le_bytes([PUBLIC_KEY[0], PUBLIC_KEY[1], PUBLIC_KEY[2], PUBLIC_KEY[3]]);
-
     loop {
         let now_us = timer.get_counter().ticks();
-        let now = epoch + (now_us / 1_000_000) as i64;
-
-        // Sync: our own Hello on the backoff schedule.
+        let uptime = (now_us / 1_000_000) as i64;
+        // Our own call on the backoff schedule.
         if now_us >= next_hello_us && listening_until.is_none() {
-            say_hello(&uart, &mem.kiosk, &store, &mut scratch, &mut out);
+            link.hello(&mem.kiosk, store);
             listening_until = Some(now_us + LISTEN_US);
         }
         if listening_until.is_some_and(|t| now_us >= t) {
@@ -152,75 +289,92 @@ fn main() -> ! {
             backoff.failed();
             next_hello_us = now_us + u64::from(backoff.delay(seed)) * 1_000_000;
         }
-        let mut byte = [0u8; 1];
-        while let Ok(1) = uart.read_raw(&mut byte) {
-            if byte[0] == 0 && mem.reader.push(&[0]).1 {
-                // A delimiter that completes a frame: handled below.
-            } else if byte[0] == 0 && listening_until.is_none() {
-                // A host calling while we were idle: answer at once.
-                say_hello(&uart, &mem.kiosk, &store, &mut scratch, &mut out);
-                listening_until = Some(now_us + LISTEN_US);
-                continue;
-            } else if !mem.reader.push(&byte).1 {
-                continue;
-            }
-            let Ok(message) = frame::decode(mem.reader.frame()) else {
-                continue;
-            };
-            // The host is there: the attempt succeeded; keep listening while it talks.
+        let polled = link.poll(mem, store);
+        if polled.called && listening_until.is_none() {
+            // A host calling while we were idle: answer at once.
+            link.hello(&mem.kiosk, store);
+            listening_until = Some(now_us + LISTEN_US);
+        }
+        if polled.heard {
+            // The host is there: keep listening while it talks.
             backoff.succeeded();
             next_hello_us = now_us + u64::from(backoff.delay(seed)) * 1_000_000;
             listening_until = Some(now_us + LISTEN_US);
-            let (reply, event) = mem.kiosk.handle(&message, &mut store);
-            if let Some(reply) = reply {
-                if let Ok(n) = frame::encode(&reply, &mut scratch, &mut out) {
-                    uart.write_full_blocking(&out[..n]);
-                }
-            }
-            if let Some(KioskEvent::Activated { .. }) = event {
-                epoch = active_bundle(&store).map_or(epoch, |b| {
-                    b.header().created_at - (now_us / 1_000_000) as i64
-                });
-                next_render_us = now_us; // show it now
-            }
         }
-
+        if let Some(unix) = polled.clock {
+            epoch = unix - uptime;
+            has_clock = true;
+        }
+        if polled.activated {
+            if !has_clock {
+                epoch = active_bundle(store).map_or(epoch, |b| b.header().created_at - uptime);
+            }
+            next_render_us = now_us; // show it now
+        }
         // The screen, once a minute.
         if now_us >= next_render_us {
             next_render_us = now_us + 60_000_000;
-            if let Some(today) = draw(&store, &mut mem.frame, now) {
-                let decision = policy.decide(&mem.frame, today);
-                if decision != Refresh::Keep
-                    && panel.init(&mut timer).is_ok()
-                    && panel.show(&mem.frame, &mut timer).is_ok()
-                {
-                    let _ = panel.sleep(&mut timer);
+            if let Some(today) = draw(store, &mut mem.frame, epoch + uptime) {
+                if policy.decide(&mem.frame, today) != Refresh::Keep {
+                    refresh(panel, &mem.frame, timer);
                 }
             }
         }
         if listening_until.is_none() {
-            // Idle: sleep until the next interrupt (the timer's 1 ms tick is enough to wake for
-            // the next check; UART bytes are buffered in its 32-byte FIFO meanwhile).
+            // Idle: the UART's 32-byte FIFO holds what arrives meanwhile.
             timer.delay_ms(1);
         }
     }
 }
 
-fn say_hello(
-    uart: &UartPeripheral<
-        hal::uart::Enabled,
-        pac::UART0,
-        impl hal::uart::ValidUartPinout<pac::UART0>,
-    >,
-    kiosk: &Kiosk<'static>,
-    store: &Store<flash::QspiFlash>,
-    scratch: &mut [u8],
-    out: &mut [u8],
-) {
-    let hello = kiosk.hello(store, store.slot_capacity());
-    if let Ok(n) = frame::encode(&hello, scratch, out) {
-        uart.write_full_blocking(&out[..n]);
+/// Battery power: one wake of the power-gated cycle (see `battery`), then DONE cuts the power.
+#[cfg(feature = "battery")]
+fn battery_wake<I: embedded_hal::i2c::I2c>(
+    link: &mut Link<Uart0>,
+    mem: &mut Memory,
+    store: &mut Store<flash::QspiFlash>,
+    panel: &mut Panel,
+    timer: &mut hal::Timer,
+    mut rtc: battery::Pcf8563<I>,
+    mut done: impl embedded_hal::digital::OutputPin,
+) -> ! {
+    let uptime = |timer: &hal::Timer| (timer.get_counter().ticks() / 1_000_000) as i64;
+    let mut now = rtc
+        .time()
+        .or_else(|| active_bundle(store).map(|b| b.header().created_at))
+        .unwrap_or(0);
+    let hour = u32::try_from(now / 3600).unwrap_or(0);
+    let last_contact = rtc.last_contact_hours().unwrap_or(0);
+    let mut activated = false;
+    if anslag_kiosk::backoff::due_after_hours(hour.saturating_sub(last_contact)) {
+        link.hello(&mem.kiosk, store);
+        let mut until = timer.get_counter().ticks() + LISTEN_US;
+        while timer.get_counter().ticks() < until {
+            let polled = link.poll(mem, store);
+            if polled.heard {
+                rtc.set_last_contact_hours(hour);
+                until = timer.get_counter().ticks() + LISTEN_US;
+            }
+            if let Some(unix) = polled.clock {
+                rtc.set_time(unix);
+                now = unix - uptime(timer);
+            }
+            activated |= polled.activated;
+        }
     }
+    let now = now + uptime(timer);
+    // Refresh when the picture differs from the one an hour ago (the previous wake's), on the
+    // first wake of a day (ghosting), or for a new bundle.
+    let before = draw(store, &mut mem.frame, now - 3600).map(|day| (day, crc32(&mem.frame)));
+    if let Some(today) = draw(store, &mut mem.frame, now) {
+        let changed = before.is_none_or(|(day, crc)| day != today || crc != crc32(&mem.frame));
+        if activated || changed {
+            refresh(panel, &mem.frame, timer);
+        }
+    }
+    let _ = done.set_high();
+    // On USB power DONE does nothing: wait for the next reset.
+    halt()
 }
 
 /// The active bundle, parsed in place in the XIP flash window (validated: CRC, structure).
