@@ -25,6 +25,10 @@ pub struct Cli {
 pub enum Command {
     /// Run the whole chain on built-in example feeds and write the board's picture.
     Demo(cmd::demo::Cmd),
+    /// Write a commented anslag.toml: the centre, its feeds, its boards.
+    Init(cmd::init::Cmd),
+    /// The everyday command: fetch the feeds, build every board's listing, push what changed.
+    Sync(cmd::sync::Cmd),
     /// Build a bundle (.ansl) for a board from calendar and feed files.
     Build(cmd::build::Cmd),
     /// Create the signing key pair boards use to accept only your bundles.
@@ -39,6 +43,10 @@ pub enum Command {
     Push(cmd::push::Cmd),
     /// Run a simulated kiosk: the real kiosk code on a file-backed flash, PNG on every update.
     KioskSim(cmd::kiosk_sim::Cmd),
+    /// Print shell completions (bash, zsh, fish, elvish, powershell).
+    Completions(cmd::completions::Completions),
+    /// Print the man page, or write one per command into a directory.
+    Man(cmd::completions::Man),
     /// Measure anslag against its peers and print a report.
     #[command(subcommand)]
     Bench(cmd::bench::Cmd),
@@ -52,6 +60,10 @@ impl Command {
     pub fn run(self) -> anyhow::Result<()> {
         match self {
             Command::Demo(c) => c.run(),
+            Command::Init(c) => c.run(),
+            Command::Sync(c) => c.run(),
+            Command::Completions(c) => c.run(),
+            Command::Man(c) => c.run(),
             Command::Build(c) => c.run(),
             Command::Inspect(c) => c.run(),
             Command::Keygen(c) => c.run(),

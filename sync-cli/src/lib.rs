@@ -9,6 +9,7 @@
 
 pub mod cli;
 pub mod cmd;
+pub mod config;
 pub mod feeds;
 pub mod link;
 pub mod listing;

@@ -1,0 +1,219 @@
+//! `anslag sync` over a small fleet: two simulated kiosks on 127.0.0.1 (one with a category
+//! filter) and a USB-stick directory, from an `anslag.toml`; then nothing to do; then a changed
+//! spreadsheet row reaches exactly the boards that show it.
+
+use std::path::Path;
+
+use anslag_cli::cli::Cli;
+use anslag_cli::link::flash::FileFlash;
+use anslag_core::bundle::Bundle;
+use anslag_core::store::Store;
+use clap::Parser;
+
+fn run(args: &[&str]) -> Result<(), String> {
+    let cli = Cli::try_parse_from(args).map_err(|e| e.to_string())?;
+    cli.command.run().map_err(|e| format!("{e:#}"))
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn kiosk_sim(
+    dir: &Path,
+    board: &str,
+    port: u16,
+    activations: u32,
+) -> std::thread::JoinHandle<Result<(), String>> {
+    let p = |f: &str| dir.join(f).to_string_lossy().into_owned();
+    let args: Vec<String> = [
+        "anslag".into(),
+        "kiosk-sim".into(),
+        "--listen".into(),
+        format!("127.0.0.1:{port}"),
+        "--key".into(),
+        p("k.pub"),
+        "--board".into(),
+        board.into(),
+        "--flash".into(),
+        p(&format!("{board}.img")),
+        "--png".into(),
+        p(&format!("{board}.png")),
+        "--now".into(),
+        "2026-03-05T09:00".into(),
+        "--exit-after".into(),
+        activations.to_string(),
+    ]
+    .into();
+    std::thread::spawn(move || run(&args.iter().map(String::as_str).collect::<Vec<_>>()))
+}
+
+/// Titles in the bundle a board's flash image holds.
+fn titles(dir: &Path, board: &str) -> (u64, Vec<String>) {
+    let flash = FileFlash::open(&dir.join(format!("{board}.img")), 512 * 1024).unwrap();
+    let mut store = Store::mount(flash).unwrap();
+    let a = *store.active().unwrap();
+    let mut bytes = vec![0u8; a.len as usize];
+    store.read_active(0, &mut bytes).unwrap();
+    let b = Bundle::parse(&bytes).unwrap();
+    (
+        b.header().sequence,
+        b.events().map(|e| e.title().to_string()).collect(),
+    )
+}
+
+#[test]
+fn sync_builds_filters_and_pushes_only_what_changed() {
+    // The example feeds are for March 2026: sync as on 2026-03-05 07:00 UTC. (This file is its
+    // own test binary, so the variable touches no other test.)
+    std::env::set_var("SOURCE_DATE_EPOCH", "1772694000");
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("fleet");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = |f: &str| dir.join(f).to_string_lossy().into_owned();
+    for (name, text) in anslag_cli::cmd::demo::EXAMPLE_FEEDS {
+        std::fs::write(dir.join(name), text).unwrap();
+    }
+    run(&["anslag", "keygen", "--out", &p("k")]).unwrap();
+    let (hall, library) = (free_port(), free_port());
+    let config = format!(
+        r#"[centre]
+name = "Ķekavas tautas nams"
+language = "lv"
+timezone = "Europe/Riga"
+days_ahead = 28
+
+[signing]
+key = "k"
+
+[[feed]]
+source = "tautas-nams.ics"
+
+[[feed]]
+source = "wydarzenia.csv"
+language = "pl"
+
+[[board]]
+name = "hall"
+transport = "tcp://127.0.0.1:{hall}"
+
+[[board]]
+name = "library"
+transport = "tcp://127.0.0.1:{library}"
+categories = ["Kultura"]
+
+[[board]]
+name = "stick"
+transport = "dir://stick"
+"#
+    );
+    std::fs::write(dir.join("anslag.toml"), config).unwrap();
+    let sync = |extra: &[&str]| {
+        let mut args = vec!["anslag", "sync", "--config"];
+        let cfg = p("anslag.toml");
+        let cache = p("cache");
+        args.extend([
+            cfg.as_str(),
+            "--cache-dir",
+            cache.as_str(),
+            "--timeout",
+            "5",
+        ]);
+        args.extend(extra);
+        // The simulators may still be binding their ports.
+        for _ in 0..50 {
+            match run(&args) {
+                Err(e) if e.contains("cannot connect") => {
+                    std::thread::sleep(std::time::Duration::from_millis(100));
+                }
+                r => return r,
+            }
+        }
+        run(&args)
+    };
+
+    // A dry run builds everything and touches no board.
+    sync(&["--dry-run"]).unwrap();
+    assert!(!dir.join("stick").exists());
+
+    let sims = [
+        kiosk_sim(&dir, "hall", hall, 2),
+        kiosk_sim(&dir, "library", library, 2),
+    ];
+    sync(&[]).unwrap();
+    let (hall_seq, hall_titles) = titles(&dir, "hall");
+    let (_, library_titles) = titles(&dir, "library");
+    assert!(
+        hall_titles.iter().any(|t| t.starts_with("Jauktā kora")),
+        "{hall_titles:?}"
+    );
+    assert!(
+        hall_titles.iter().any(|t| t.contains("Łódź–Gdańsk")),
+        "{hall_titles:?}"
+    );
+    // The library shows the spreadsheet's "Kultura" rows only.
+    assert!(!library_titles.is_empty());
+    assert!(
+        library_titles.iter().any(|t| t.contains("Łódź–Gdańsk")),
+        "{library_titles:?}"
+    );
+    assert!(
+        !library_titles.iter().any(|t| t.starts_with("Jauktā kora")),
+        "{library_titles:?}"
+    );
+    assert!(library_titles.len() < hall_titles.len());
+    assert!(dir.join("stick/stick.anslw").is_file());
+
+    // Nothing changed: nothing is sent (the simulators would count an activation).
+    sync(&[]).unwrap();
+    assert_eq!(titles(&dir, "hall").0, hall_seq);
+
+    // A new "Kultura" row: both kiosks get it, as a delta against what they hold.
+    let csv = dir.join("wydarzenia.csv");
+    let mut text = std::fs::read_to_string(&csv).unwrap();
+    text.push_str("20.03.2026;18:00;Wieczór poezji;Biblioteka gminna;;Kultura\n");
+    std::fs::write(&csv, text).unwrap();
+    std::env::set_var("SOURCE_DATE_EPOCH", "1772697600");
+    sync(&[]).unwrap();
+    for s in sims {
+        s.join().unwrap().unwrap();
+    }
+    let (seq, hall_titles) = titles(&dir, "hall");
+    assert!(seq > hall_seq);
+    assert!(hall_titles.iter().any(|t| t == "Wieczór poezji"));
+    assert!(titles(&dir, "library")
+        .1
+        .iter()
+        .any(|t| t == "Wieczór poezji"));
+}
+
+#[test]
+fn init_writes_a_template_that_dry_runs_and_refuses_to_overwrite() {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("fleet-init");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let cfg = dir.join("anslag.toml").to_string_lossy().into_owned();
+    run(&["anslag", "init", "--config", &cfg]).unwrap();
+    let err = run(&["anslag", "init", "--config", &cfg]).unwrap_err();
+    assert!(err.contains("exists already"), "{err}");
+    // The template's key does not exist here: the error names the config and the key.
+    let err = run(&["anslag", "sync", "--config", &cfg, "--dry-run"]).unwrap_err();
+    assert!(
+        err.contains("anslag.toml") && err.contains("[signing] key"),
+        "{err}"
+    );
+}
+
+#[test]
+fn completions_and_man_page_are_generated() {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("fleet-man");
+    let _ = std::fs::remove_dir_all(&dir);
+    run(&["anslag", "man", "--dir", dir.to_str().unwrap()]).unwrap();
+    let page = std::fs::read_to_string(dir.join("anslag-sync.1")).unwrap();
+    assert!(page.contains("dry\\-run"), "{page}");
+    assert!(dir.join("anslag.1").is_file() && dir.join("anslag-push.1").is_file());
+}
