@@ -112,6 +112,8 @@ pub enum Transport {
     },
     /// A directory (USB stick) the kiosk reads.
     Dir(PathBuf),
+    /// Retained messages on an MQTT broker.
+    Mqtt(crate::link::mqtt::MqttUrl),
 }
 
 impl std::fmt::Display for Transport {
@@ -122,6 +124,7 @@ impl std::fmt::Display for Transport {
                 write!(f, "serial://{}?baud={baud}", device.display())
             }
             Transport::Dir(p) => write!(f, "dir://{}", p.display()),
+            Transport::Mqtt(u) => write!(f, "{u}"),
         }
     }
 }
@@ -185,8 +188,12 @@ pub fn parse_transport(text: &str, base: &Path) -> Result<Transport, String> {
     if let Some(dir) = text.strip_prefix("dir://") {
         return Ok(Transport::Dir(resolve(base, dir)));
     }
+    if text.starts_with("mqtt://") || text.starts_with("mqtts://") {
+        return crate::link::mqtt::parse_url(text).map(Transport::Mqtt);
+    }
     Err(format!(
-        "`{text}`: unknown transport (use tcp://HOST:PORT, serial:///dev/DEVICE or dir:///PATH)"
+        "`{text}`: unknown transport (use tcp://HOST:PORT, serial:///dev/DEVICE, dir:///PATH \
+         or mqtt://HOST[:PORT][/PREFIX])"
     ))
 }
 

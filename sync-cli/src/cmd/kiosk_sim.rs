@@ -18,7 +18,7 @@ use crate::link::{self, flash::FileFlash};
 /// Arguments of `anslag kiosk-sim`.
 #[derive(Debug, clap::Args)]
 #[command(
-    group = clap::ArgGroup::new("link").required(true).args(["listen", "serial"]),
+    group = clap::ArgGroup::new("link").required(true).args(["listen", "serial", "mqtt"]),
     after_help = "\
 Examples:
   anslag kiosk-sim --listen 127.0.0.1:7878 --key anslag.key.pub --png board.png
@@ -32,6 +32,10 @@ pub struct Cmd {
     /// Listen for `anslag push --tcp` on this address (port 0 picks a free one).
     #[arg(long, value_name = "ADDR:PORT")]
     pub listen: Option<String>,
+    /// Subscribe on an MQTT broker (mqtt://[USER:PASSWORD@]HOST[:PORT][/PREFIX]) to this board's
+    /// retained bundle and deltas.
+    #[arg(long, value_name = "URL")]
+    pub mqtt: Option<String>,
     /// Serve `anslag push --serial` on this serial device or pseudo-terminal.
     #[arg(long, value_name = "DEV")]
     pub serial: Option<PathBuf>,
@@ -134,6 +138,37 @@ impl Cmd {
                 !done()
             };
             let on_reject = |reason: anslag_core::wire::Error| println!("rejected {reason}");
+            if let Some(url) = &self.mqtt {
+                let url = link::mqtt::parse_url(url).map_err(|e| anyhow::anyhow!(e))?;
+                println!("listening {url}");
+                let mut receiver = Box::new(anslag_core::wire::Receiver::new());
+                let mut buf = vec![0u8; 1024];
+                return link::mqtt::subscribe(&url, &self.board, |_topic, payload| {
+                    if payload.is_empty() {
+                        return true; // a cleared retained message
+                    }
+                    use anslag_kiosk::receive::{install, InstallError};
+                    match install(
+                        &mut &payload[..],
+                        &public,
+                        &mut store,
+                        &mut receiver,
+                        &mut buf,
+                    ) {
+                        Ok(seq) => on_activate(&mut store, seq),
+                        // What it has already, or a delta for another base: not for us.
+                        Err(InstallError::Refused(
+                            anslag_core::wire::Error::Replayed { .. }
+                            | anslag_core::wire::Error::WrongBase,
+                        )) => true,
+                        Err(e) => {
+                            println!("rejected {e}");
+                            true
+                        }
+                    }
+                })
+                .await;
+            }
             if let Some(addr) = &self.listen {
                 let listener = tokio::net::TcpListener::bind(addr)
                     .await

@@ -15,12 +15,14 @@ use crate::link::{self, KnownBundles, Peer, PushReport};
 /// Arguments of `anslag push`.
 #[derive(Debug, clap::Args)]
 #[command(
-    group = clap::ArgGroup::new("to").required(true).args(["tcp", "serial", "dir"]),
+    group = clap::ArgGroup::new("to").required(true).args(["tcp", "serial", "dir", "mqtt"]),
     after_help = "\
 Examples:
   anslag push hall.ansl --tcp 192.168.1.40:7878          a kiosk on the network
   anslag push hall.ansl --serial /dev/ttyUSB0            a kiosk on a USB-serial cable
   anslag push hall.ansl --dir /media/usb                 a USB stick the kiosk reads
+  anslag push hall.ansl --mqtt mqtt://broker.lan --base old.ansl
+                                                         retained on a broker, full + delta
   anslag push hall.ansl --tcp 127.0.0.1:7878 --json      a report for scripts
 
 The bundle must be signed (`anslag build --key`, which writes FILE.ansl.sig) or --key given.
@@ -43,6 +45,10 @@ pub struct Cmd {
     /// Write the update as BOARD.anslw into this directory (a USB stick the kiosk reads).
     #[arg(long, value_name = "PATH")]
     pub dir: Option<PathBuf>,
+    /// Publish on an MQTT broker, retained: mqtt://[USER:PASSWORD@]HOST[:PORT][/PREFIX]
+    /// (topics PREFIX/BOARD/bundle and PREFIX/BOARD/delta/BASECRC; see docs/PROTOCOL.md).
+    #[arg(long, value_name = "URL")]
+    pub mqtt: Option<String>,
     /// Sign now with this secret key instead of using FILE.ansl.sig.
     #[arg(long, value_name = "NAME")]
     pub key: Option<PathBuf>,
@@ -206,6 +212,9 @@ impl Cmd {
         if let Some(dir) = &self.dir {
             return self.write_dir(&signed, dir);
         }
+        if let Some(url) = &self.mqtt {
+            return self.publish_mqtt(&signed, url);
+        }
         let known = KnownBundles::new(crate::cmd::build::cache_dir(self.cache_dir.clone()));
         let extra_base = match &self.base {
             Some(p) => {
@@ -328,6 +337,53 @@ impl Cmd {
                 reason.unwrap_or_default()
             ),
         }
+    }
+
+    fn publish_mqtt(&self, signed: &Signed, url: &str) -> Result<()> {
+        let url = crate::link::mqtt::parse_url(url).map_err(|e| anyhow::anyhow!(e))?;
+        let base = match &self.base {
+            Some(p) => {
+                Some(std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?)
+            }
+            None => None,
+        };
+        let started = std::time::Instant::now();
+        let runtime = tokio::runtime::Runtime::new()?;
+        let published = runtime.block_on(crate::link::mqtt::publish(
+            &url,
+            signed,
+            base.as_deref().filter(|_| !self.full),
+            Duration::from_secs(self.timeout),
+        ))?;
+        let report = Report {
+            board: signed.board.clone(),
+            transport: "mqtt",
+            bytes_sent: published.bytes,
+            envelope_bytes: published.bytes as usize,
+            mode: if published.delta { "delta" } else { "full" },
+            result: "published",
+            reason: None,
+            sequence: signed.sequence,
+            resumed: false,
+            resent_frames: 0,
+            seconds: started.elapsed().as_secs_f64(),
+        };
+        if self.json {
+            println!("{}", serde_json::to_string(&report)?);
+        } else {
+            eprintln!(
+                "published sequence {} for board '{}' on {url} ({} bytes{}, retained)",
+                signed.sequence,
+                signed.board,
+                published.bytes,
+                if published.delta {
+                    ", full and delta"
+                } else {
+                    ""
+                }
+            );
+        }
+        Ok(())
     }
 
     fn write_dir(&self, signed: &Signed, dir: &Path) -> Result<()> {

@@ -79,7 +79,7 @@ impl BoardReport {
     fn ok(&self) -> bool {
         matches!(
             self.result,
-            "activated" | "up-to-date" | "unchanged" | "written" | "would-push"
+            "activated" | "up-to-date" | "unchanged" | "written" | "published" | "would-push"
         )
     }
 }
@@ -410,7 +410,7 @@ async fn deliver(
                 };
                 report.result = result;
                 report.reason = reason;
-                if matches!(result, "activated" | "up-to-date" | "written") {
+                if matches!(result, "activated" | "up-to-date" | "written" | "published") {
                     let path = last_path(&cache, &p.signed.board);
                     if let Some(dir) = path.parent() {
                         let _ = std::fs::create_dir_all(dir);
@@ -465,6 +465,16 @@ async fn attempt_once(
         bar.set_position(u64::from(pr.acked));
     };
     let report = match transport {
+        Transport::Mqtt(url) => {
+            let published = crate::link::mqtt::publish(
+                url,
+                &p.signed,
+                p.last.as_deref().filter(|_| !full),
+                Duration::from_secs(timeout),
+            )
+            .await?;
+            return Ok(("published", published.bytes, published.delta, None));
+        }
         Transport::Dir(dir) => {
             let envelope = p.signed.seal(None, true);
             std::fs::create_dir_all(dir)

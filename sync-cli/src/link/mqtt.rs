@@ -1,0 +1,229 @@
+//! Fleets over MQTT: each board's signed envelopes as retained messages on a broker (mosquitto
+//! or any MQTT 3.1.1 broker), so a board that comes online later still gets the newest bundle.
+//!
+//! ```text
+//! PREFIX/BOARD/bundle        retained, QoS 1   the full envelope of the newest bundle
+//! PREFIX/BOARD/delta/CRC     retained, QoS 1   a delta envelope against the bundle whose CRC-32
+//!                                              (8 hex digits) is CRC — the board's previous one
+//! ```
+//!
+//! A kiosk subscribes to `PREFIX/BOARD/#` and installs what applies: the delta for the bundle it
+//! holds, or the full bundle; a retained message it already has (or an older one) is refused as a
+//! replay and ignored. URL: `mqtt://[USER:PASSWORD@]HOST[:PORT][/PREFIX]`, port 1883, prefix
+//! `anslag`. TLS (`mqtts://`) is not supported yet: use a broker on the local network or a
+//! TLS-terminating tunnel.
+
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
+
+use crate::cmd::push::Signed;
+
+/// Largest message either side accepts (a 4,561-event bundle deflates to ≈ 150 KB).
+const MAX_PACKET: usize = 4 << 20;
+
+/// A broker address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MqttUrl {
+    /// Host name or address.
+    pub host: String,
+    /// Port.
+    pub port: u16,
+    /// User name and password.
+    pub credentials: Option<(String, String)>,
+    /// Topic prefix.
+    pub prefix: String,
+}
+
+impl std::fmt::Display for MqttUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "mqtt://{}:{}/{}", self.host, self.port, self.prefix)
+    }
+}
+
+/// Parses `mqtt://[USER:PASSWORD@]HOST[:PORT][/PREFIX]`.
+///
+/// # Errors
+/// Another scheme, or a malformed port.
+pub fn parse_url(text: &str) -> Result<MqttUrl, String> {
+    if text.starts_with("mqtts://") {
+        return Err(format!("`{text}`: TLS (mqtts://) is not supported yet"));
+    }
+    let rest = text
+        .strip_prefix("mqtt://")
+        .ok_or_else(|| format!("`{text}`: an MQTT broker is mqtt://HOST[:PORT][/PREFIX]"))?;
+    let (auth, rest) = match rest.rsplit_once('@') {
+        Some((a, r)) => (Some(a), r),
+        None => (None, rest),
+    };
+    let (hostport, prefix) = rest.split_once('/').unwrap_or((rest, "anslag"));
+    let (host, port) = match hostport.rsplit_once(':') {
+        Some((h, p)) => (
+            h,
+            p.parse()
+                .map_err(|_| format!("`{text}`: the port must be a number"))?,
+        ),
+        None => (hostport, 1883),
+    };
+    if host.is_empty() {
+        return Err(format!("`{text}`: no host"));
+    }
+    let credentials = auth.map(|a| {
+        let (u, p) = a.split_once(':').unwrap_or((a, ""));
+        (u.to_string(), p.to_string())
+    });
+    Ok(MqttUrl {
+        host: host.to_string(),
+        port,
+        credentials,
+        prefix: prefix.trim_end_matches('/').to_string(),
+    })
+}
+
+fn options(url: &MqttUrl, client_id: &str) -> MqttOptions {
+    let mut o = MqttOptions::new(client_id, url.host.clone(), url.port);
+    o.set_keep_alive(Duration::from_secs(30));
+    o.set_max_packet_size(MAX_PACKET, MAX_PACKET);
+    if let Some((u, p)) = &url.credentials {
+        o.set_credentials(u.clone(), p.clone());
+    }
+    o
+}
+
+/// The topic of a board's full bundle.
+pub fn bundle_topic(url: &MqttUrl, board: &str) -> String {
+    format!("{}/{board}/bundle", url.prefix)
+}
+
+/// The topic of a board's delta against the bundle with CRC `base_crc`.
+pub fn delta_topic(url: &MqttUrl, board: &str, base_crc: u32) -> String {
+    format!("{}/{board}/delta/{base_crc:08x}", url.prefix)
+}
+
+/// What a publish sent.
+#[derive(Debug, Clone)]
+pub struct Published {
+    /// Bytes of payload published (full + delta).
+    pub bytes: u64,
+    /// Whether a delta was published too.
+    pub delta: bool,
+}
+
+/// Publishes `signed` for its board: the full envelope, and a delta against `base` (the bundle
+/// the board ran before) when given and smaller; retained, QoS 1, acknowledged by the broker.
+///
+/// # Errors
+/// The broker cannot be reached or does not acknowledge within `timeout`.
+pub async fn publish(
+    url: &MqttUrl,
+    signed: &Signed,
+    base: Option<&[u8]>,
+    timeout: Duration,
+) -> Result<Published> {
+    let id = format!("anslag-publish-{}-{}", signed.board, std::process::id());
+    let (client, mut events) = AsyncClient::new(options(url, &id), 16);
+    let full = signed.seal(None, false);
+    let mut messages = vec![(bundle_topic(url, &signed.board), full)];
+    if let Some(base) = base {
+        let delta = signed.seal(Some(base), false);
+        let is_delta =
+            anslag_core::wire::Header::decode(&delta).is_ok_and(|(h, _)| h.base.is_some());
+        if is_delta {
+            let crc = anslag_core::wire::bundle_crc(base);
+            messages.push((delta_topic(url, &signed.board, crc), delta));
+        }
+    }
+    let bytes = messages.iter().map(|(_, m)| m.len() as u64).sum();
+    let delta = messages.len() > 1;
+    for (topic, payload) in messages.iter().cloned() {
+        client
+            .publish(topic, QoS::AtLeastOnce, true, payload)
+            .await
+            .context("MQTT publish failed")?;
+    }
+    let wait = async {
+        let mut acked = 0;
+        while acked < messages.len() {
+            match events.poll().await {
+                Ok(Event::Incoming(Packet::PubAck(_))) => acked += 1,
+                Ok(_) => {}
+                Err(e) => bail!("MQTT broker {url}: {e}"),
+            }
+        }
+        let _ = client.disconnect().await;
+        // Let the disconnect go out.
+        let _ = tokio::time::timeout(Duration::from_millis(200), events.poll()).await;
+        Ok(())
+    };
+    tokio::time::timeout(timeout, wait)
+        .await
+        .with_context(|| format!("MQTT broker {url} did not acknowledge in time"))??;
+    Ok(Published { bytes, delta })
+}
+
+/// Subscribes as board `board` and hands every message's topic and payload to `on_message`
+/// until it returns `false`.
+///
+/// # Errors
+/// The broker cannot be reached.
+pub async fn subscribe(
+    url: &MqttUrl,
+    board: &str,
+    mut on_message: impl FnMut(&str, &[u8]) -> bool,
+) -> Result<()> {
+    let id = format!("anslag-kiosk-{board}-{}", std::process::id());
+    let mut opts = options(url, &id);
+    opts.set_clean_session(true);
+    let (client, mut events) = AsyncClient::new(opts, 16);
+    client
+        .subscribe(format!("{}/{board}/#", url.prefix), QoS::AtLeastOnce)
+        .await
+        .context("MQTT subscribe failed")?;
+    loop {
+        match events.poll().await {
+            Ok(Event::Incoming(Packet::Publish(p))) => {
+                if !on_message(&p.topic, &p.payload) {
+                    let _ = client.disconnect().await;
+                    return Ok(());
+                }
+            }
+            Ok(_) => {}
+            Err(e) => {
+                // Reconnect after a pause, as a board would.
+                eprintln!("MQTT {url}: {e}; retrying");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls() {
+        assert_eq!(
+            parse_url("mqtt://broker.lan"),
+            Ok(MqttUrl {
+                host: "broker.lan".into(),
+                port: 1883,
+                credentials: None,
+                prefix: "anslag".into()
+            })
+        );
+        assert_eq!(
+            parse_url("mqtt://hall:s3cret@10.0.0.2:8883/ķekava/boards/"),
+            Ok(MqttUrl {
+                host: "10.0.0.2".into(),
+                port: 8883,
+                credentials: Some(("hall".into(), "s3cret".into())),
+                prefix: "ķekava/boards".into()
+            })
+        );
+        assert!(parse_url("mqtts://x").unwrap_err().contains("TLS"));
+        assert!(parse_url("mqtt://x:port").is_err());
+        assert!(parse_url("http://x").is_err());
+    }
+}

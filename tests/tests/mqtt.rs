@@ -1,0 +1,189 @@
+//! Fleets over MQTT with a real mosquitto broker on 127.0.0.1: `anslag push --mqtt` publishes
+//! retained signed envelopes, `anslag kiosk-sim --mqtt` subscribes and installs them through the
+//! kiosk code — a board that connects later still gets the newest bundle, and the next update
+//! arrives as a delta.
+//!
+//! Needs `mosquitto` (`.ci/run` installs it). In CI (`CI=true`) its absence fails the test;
+//! elsewhere the test is skipped with a loud message.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anslag_cli::cli::Cli;
+use anslag_cli::link::flash::FileFlash;
+use anslag_core::store::Store;
+use clap::Parser;
+
+fn run(args: &[&str]) -> Result<(), String> {
+    let cli = Cli::try_parse_from(args).map_err(|e| e.to_string())?;
+    cli.command.run().map_err(|e| format!("{e:#}"))
+}
+
+fn mosquitto() -> Option<PathBuf> {
+    let found = [
+        "/usr/sbin/mosquitto",
+        "/usr/bin/mosquitto",
+        "/usr/local/sbin/mosquitto",
+    ]
+    .iter()
+    .map(PathBuf::from)
+    .find(|p| p.exists());
+    if found.is_none() {
+        let why = "mosquitto is needed (apt-get install mosquitto)";
+        assert!(std::env::var("CI").is_err(), "CI: {why}");
+        eprintln!("\n*** SKIPPED: MQTT test: {why} ***\n");
+    }
+    found
+}
+
+/// A mosquitto on a free loopback port, stopped when dropped.
+struct Broker {
+    child: Child,
+    port: u16,
+}
+
+impl Broker {
+    fn start(bin: &Path, dir: &Path) -> Broker {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let conf = dir.join("mosquitto.conf");
+        std::fs::write(
+            &conf,
+            format!("listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"),
+        )
+        .unwrap();
+        let child = Command::new(bin)
+            .arg("-c")
+            .arg(&conf)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let start = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "mosquitto did not start"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Broker { child, port }
+    }
+}
+
+impl Drop for Broker {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn installed_sequence(dir: &Path) -> Option<u64> {
+    let flash = FileFlash::open(&dir.join("board.img"), 512 * 1024).ok()?;
+    let store = Store::mount(flash).ok()?;
+    store.active().map(|a| a.sequence)
+}
+
+fn kiosk_sim(dir: &Path, url: &str) -> std::thread::JoinHandle<Result<(), String>> {
+    let p = |f: &str| dir.join(f).to_string_lossy().into_owned();
+    let args: Vec<String> = vec![
+        "anslag".into(),
+        "kiosk-sim".into(),
+        "--mqtt".into(),
+        url.into(),
+        "--key".into(),
+        p("k.pub"),
+        "--board".into(),
+        "hall".into(),
+        "--flash".into(),
+        p("board.img"),
+        "--png".into(),
+        p("board.png"),
+        "--now".into(),
+        "2026-03-05T09:00".into(),
+        "--exit-after".into(),
+        "1".into(),
+    ];
+    std::thread::spawn(move || run(&args.iter().map(String::as_str).collect::<Vec<_>>()))
+}
+
+fn wait(handle: std::thread::JoinHandle<Result<(), String>>) {
+    let start = Instant::now();
+    while !handle.is_finished() {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "the kiosk never activated"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    handle.join().unwrap().unwrap();
+}
+
+#[test]
+fn retained_bundles_and_deltas_reach_a_subscribed_kiosk() {
+    let Some(bin) = mosquitto() else { return };
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("mqtt");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let broker = Broker::start(&bin, &dir);
+    let p = |f: &str| dir.join(f).to_string_lossy().into_owned();
+    run(&["anslag", "keygen", "--out", &p("k")]).unwrap();
+    let feed = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/bench/listing-200.ics")
+        .to_string_lossy()
+        .into_owned();
+    for (out, days, seq) in [("v1.ansl", "30", "10"), ("v2.ansl", "31", "11")] {
+        let o = p(out);
+        let mut args = vec![
+            "anslag",
+            "build",
+            &feed,
+            "--tz",
+            "Europe/Riga",
+            "--from",
+            "2026-03-01",
+            "--days",
+            days,
+            "--board",
+            "hall",
+            "--sequence",
+            seq,
+            "--key",
+        ];
+        let k = p("k");
+        let v1 = p("v1.ansl");
+        args.extend([k.as_str(), "-o", o.as_str()]);
+        if out == "v2.ansl" {
+            args.extend(["--base", v1.as_str()]);
+        }
+        run(&args).unwrap();
+    }
+    let url = format!("mqtt://127.0.0.1:{}/anslag-test", broker.port);
+
+    // Published before the board is online: the retained message waits for it.
+    run(&["anslag", "push", &p("v1.ansl"), "--mqtt", &url]).unwrap();
+    wait(kiosk_sim(&dir, &url));
+    assert_eq!(installed_sequence(&dir), Some(10));
+
+    // The board online; the next bundle goes out in full and as a delta against v1. The
+    // retained v1 it gets again on subscribing is refused as a replay and ignored.
+    let sim = kiosk_sim(&dir, &url);
+    std::thread::sleep(Duration::from_millis(300));
+    run(&[
+        "anslag",
+        "push",
+        &p("v2.ansl"),
+        "--mqtt",
+        &url,
+        "--base",
+        &p("v1.ansl"),
+    ])
+    .unwrap();
+    wait(sim);
+    assert_eq!(installed_sequence(&dir), Some(11));
+    assert!(dir.join("board.png").is_file());
+}
