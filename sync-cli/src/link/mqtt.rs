@@ -123,8 +123,9 @@ pub async fn publish(
 ) -> Result<Published> {
     let id = format!("anslag-publish-{}-{}", signed.board, std::process::id());
     let (client, mut events) = AsyncClient::new(options(url, &id), 16);
-    let full = signed.seal(None, false);
-    let mut messages = vec![(bundle_topic(url, &signed.board), full)];
+    // The delta first: a board holding the base installs it, then refuses the full bundle as a
+    // replay after reading only its header.
+    let mut messages = Vec::new();
     if let Some(base) = base {
         let delta = signed.seal(Some(base), false);
         let is_delta =
@@ -134,8 +135,9 @@ pub async fn publish(
             messages.push((delta_topic(url, &signed.board, crc), delta));
         }
     }
+    let delta = !messages.is_empty();
+    messages.push((bundle_topic(url, &signed.board), signed.seal(None, false)));
     let bytes = messages.iter().map(|(_, m)| m.len() as u64).sum();
-    let delta = messages.len() > 1;
     for (topic, payload) in messages.iter().cloned() {
         client
             .publish(topic, QoS::AtLeastOnce, true, payload)
