@@ -13,6 +13,7 @@ use anyhow::{bail, Context, Result};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+mod fleet;
 mod push;
 
 use crate::cmd::build::{load_feed, parse_tz};
@@ -38,6 +39,11 @@ Example:
 Example:
   anslag bench push ../shared/bench/listing-200.ics --baud 115200")]
     Push(push::PushArgs),
+    /// Fleet: simulated boards on a real mosquitto, time until all run a new bundle.
+    #[command(after_help = "\
+Example:
+  anslag bench fleet --boards 1000")]
+    Fleet(fleet::FleetArgs),
 }
 
 /// Arguments of `anslag bench wire`.
@@ -78,6 +84,7 @@ impl Cmd {
             Cmd::Format(args) => format(&args),
             Cmd::Wire(args) => wire(&args),
             Cmd::Push(args) => push::push(&args),
+            Cmd::Fleet(args) => fleet::fleet(&args),
         }
     }
 }
