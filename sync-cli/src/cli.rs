@@ -41,6 +41,8 @@ pub enum Command {
     Preview(cmd::preview::Cmd),
     /// Send a signed bundle to a kiosk (TCP, serial, or a USB stick directory).
     Push(cmd::push::Cmd),
+    /// Write signed bundles and a manifest into a directory a web server serves (HTTP pull).
+    Publish(cmd::publish::Cmd),
     /// Run a simulated kiosk: the real kiosk code on a file-backed flash, PNG on every update.
     KioskSim(cmd::kiosk_sim::Cmd),
     /// Print shell completions (bash, zsh, fish, elvish, powershell).
@@ -70,6 +72,7 @@ impl Command {
             Command::Expand(c) => c.run(),
             Command::Preview(c) => c.run(),
             Command::Push(c) => c.run(),
+            Command::Publish(c) => c.run(),
             Command::KioskSim(c) => c.run(),
             Command::Bench(c) => c.run(),
         }

@@ -18,7 +18,7 @@ use crate::link::{self, flash::FileFlash};
 /// Arguments of `anslag kiosk-sim`.
 #[derive(Debug, clap::Args)]
 #[command(
-    group = clap::ArgGroup::new("link").required(true).args(["listen", "serial", "mqtt"]),
+    group = clap::ArgGroup::new("link").required(true).args(["listen", "serial", "mqtt", "http"]),
     after_help = "\
 Examples:
   anslag kiosk-sim --listen 127.0.0.1:7878 --key anslag.key.pub --png board.png
@@ -36,6 +36,12 @@ pub struct Cmd {
     /// retained bundle and deltas.
     #[arg(long, value_name = "URL")]
     pub mqtt: Option<String>,
+    /// Poll a web server's `anslag publish` directory (its URL, without manifest.json).
+    #[arg(long, value_name = "URL")]
+    pub http: Option<String>,
+    /// Seconds between polls with --http.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    pub poll: u64,
     /// Serve `anslag push --serial` on this serial device or pseudo-terminal.
     #[arg(long, value_name = "DEV")]
     pub serial: Option<PathBuf>,
@@ -138,6 +144,23 @@ impl Cmd {
                 !done()
             };
             let on_reject = |reason: anslag_core::wire::Error| println!("rejected {reason}");
+            if let Some(url) = &self.http {
+                println!("listening {url}");
+                let mut receiver = Box::new(anslag_core::wire::Receiver::new());
+                let mut poller = link::http::Poller::new(url, &self.board);
+                loop {
+                    match poller.poll(&mut store, &public, &mut receiver) {
+                        Ok(Some(seq)) => {
+                            if !on_activate(&mut store, seq) {
+                                return Ok(());
+                            }
+                        }
+                        Ok(None) => {}
+                        Err(e) => println!("rejected {e:#}"),
+                    }
+                    tokio::time::sleep(std::time::Duration::from_secs(self.poll.max(1))).await;
+                }
+            }
             if let Some(url) = &self.mqtt {
                 let url = link::mqtt::parse_url(url).map_err(|e| anyhow::anyhow!(e))?;
                 println!("listening {url}");

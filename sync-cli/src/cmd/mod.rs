@@ -10,5 +10,6 @@ pub mod inspect;
 pub mod keygen;
 pub mod kiosk_sim;
 pub mod preview;
+pub mod publish;
 pub mod push;
 pub mod sync;

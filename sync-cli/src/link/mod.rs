@@ -6,6 +6,7 @@
 //! the throttled pipe of `anslag bench push` run the same code.
 
 pub mod flash;
+pub mod http;
 pub mod mqtt;
 
 use std::path::PathBuf;
