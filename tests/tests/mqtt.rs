@@ -45,6 +45,11 @@ struct Broker {
 
 impl Broker {
     fn start(bin: &Path, dir: &Path) -> Broker {
+        Broker::with_config(bin, dir, "allow_anonymous true\n")
+    }
+
+    /// A broker with extra configuration lines after its loopback listener.
+    fn with_config(bin: &Path, dir: &Path, extra: &str) -> Broker {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -53,7 +58,7 @@ impl Broker {
         let conf = dir.join("mosquitto.conf");
         std::fs::write(
             &conf,
-            format!("listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"),
+            format!("listener {port} 127.0.0.1\npersistence false\n{extra}"),
         )
         .unwrap();
         let child = Command::new(bin)
@@ -89,6 +94,10 @@ fn installed_sequence(dir: &Path) -> Option<u64> {
 }
 
 fn kiosk_sim(dir: &Path, url: &str) -> std::thread::JoinHandle<Result<(), String>> {
+    kiosk_sim_for(dir, url, 1)
+}
+
+fn kiosk_sim_for(dir: &Path, url: &str, n: u32) -> std::thread::JoinHandle<Result<(), String>> {
     let p = |f: &str| dir.join(f).to_string_lossy().into_owned();
     let args: Vec<String> = vec![
         "anslag".into(),
@@ -106,7 +115,7 @@ fn kiosk_sim(dir: &Path, url: &str) -> std::thread::JoinHandle<Result<(), String
         "--now".into(),
         "2026-03-05T09:00".into(),
         "--exit-after".into(),
-        "1".into(),
+        n.to_string(),
     ];
     std::thread::spawn(move || run(&args.iter().map(String::as_str).collect::<Vec<_>>()))
 }
@@ -186,4 +195,98 @@ fn retained_bundles_and_deltas_reach_a_subscribed_kiosk() {
     wait(sim);
     assert_eq!(installed_sequence(&dir), Some(11));
     assert!(dir.join("board.png").is_file());
+}
+
+/// TLS with the broker's own CA, and a password file: the URL carries both.
+#[test]
+fn tls_and_passwords() {
+    let Some(bin) = mosquitto() else { return };
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("mqtt-tls");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = |f: &str| dir.join(f).to_string_lossy().into_owned();
+    let sh = |script: &str| {
+        let ok = Command::new("sh")
+            .arg("-c")
+            .arg(script)
+            .current_dir(&dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "{script}");
+    };
+    // A CA, and a certificate for localhost signed by it.
+    sh(
+        "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+        -keyout ca.key -out ca.pem -days 2 -subj /CN=anslag-test-ca",
+    );
+    sh(
+        "openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+        -keyout server.key -out server.csr -subj /CN=localhost",
+    );
+    sh("printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\\nbasicConstraints=CA:FALSE\\n' > ext.cnf \
+        && openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial \
+        -out server.pem -days 2 -extfile ext.cnf");
+    sh("touch passwd && mosquitto_passwd -b passwd hall 's3cret'");
+    // mosquitto started as root drops to its own user: let it read the test's files.
+    sh("chmod 644 passwd server.key ca.pem server.pem");
+    let broker = Broker::with_config(
+        &bin,
+        &dir,
+        &format!(
+            "allow_anonymous false\npassword_file {}\ncafile {}\ncertfile {}\nkeyfile {}\n",
+            p("passwd"),
+            p("ca.pem"),
+            p("server.pem"),
+            p("server.key")
+        ),
+    );
+    run(&["anslag", "keygen", "--out", &p("k")]).unwrap();
+    let feed = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/bench/listing-20.ics")
+        .to_string_lossy()
+        .into_owned();
+    let (k, o) = (p("k"), p("v1.ansl"));
+    run(&[
+        "anslag",
+        "build",
+        &feed,
+        "--tz",
+        "Europe/Riga",
+        "--board",
+        "hall",
+        "--sequence",
+        "5",
+        "--key",
+        &k,
+        "-o",
+        &o,
+    ])
+    .unwrap();
+    let url = |user: &str| {
+        format!(
+            "mqtts://{user}@localhost:{}/secure?ca={}",
+            broker.port,
+            p("ca.pem")
+        )
+    };
+    let err = run(&[
+        "anslag",
+        "push",
+        &o,
+        "--mqtt",
+        &url("hall:wrong"),
+        "--timeout",
+        "3",
+    ])
+    .unwrap_err();
+    assert!(
+        err.contains("Connection refused") && err.contains("NotAuthorized"),
+        "{err}"
+    );
+    run(&["anslag", "push", &o, "--mqtt", &url("hall:s3cret")]).unwrap();
+    wait(kiosk_sim(&dir, &url("hall:s3cret")));
+    assert_eq!(installed_sequence(&dir), Some(5));
 }

@@ -45,8 +45,9 @@ pub struct Cmd {
     /// Write the update as BOARD.anslw into this directory (a USB stick the kiosk reads).
     #[arg(long, value_name = "PATH")]
     pub dir: Option<PathBuf>,
-    /// Publish on an MQTT broker, retained: mqtt://[USER:PASSWORD@]HOST[:PORT][/PREFIX]
-    /// (topics PREFIX/BOARD/bundle and PREFIX/BOARD/delta/BASECRC; see docs/PROTOCOL.md).
+    /// Publish on an MQTT broker, retained: mqtt://[USER:PASSWORD@]HOST[:PORT][/PREFIX], or
+    /// mqtts://… for TLS (…?ca=FILE.pem for a broker's own CA). Topics PREFIX/BOARD/bundle and
+    /// PREFIX/BOARD/delta/BASECRC; see docs/PROTOCOL.md.
     #[arg(long, value_name = "URL")]
     pub mqtt: Option<String>,
     /// Sign now with this secret key instead of using FILE.ansl.sig.

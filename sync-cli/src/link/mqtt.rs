@@ -9,9 +9,9 @@
 //!
 //! A kiosk subscribes to `PREFIX/BOARD/#` and installs what applies: the delta for the bundle it
 //! holds, or the full bundle; a retained message it already has (or an older one) is refused as a
-//! replay and ignored. URL: `mqtt://[USER:PASSWORD@]HOST[:PORT][/PREFIX]`, port 1883, prefix
-//! `anslag`. TLS (`mqtts://`) is not supported yet: use a broker on the local network or a
-//! TLS-terminating tunnel.
+//! replay and ignored. URL: `mqtt://[USER:PASSWORD@]HOST[:PORT][/PREFIX]` (port 1883), or
+//! `mqtts://…` for TLS (port 8883; the system's CA certificates, or `?ca=FILE.pem` for a broker
+//! with its own CA); prefix `anslag`.
 
 use std::time::Duration;
 
@@ -34,11 +34,15 @@ pub struct MqttUrl {
     pub credentials: Option<(String, String)>,
     /// Topic prefix.
     pub prefix: String,
+    /// TLS: `None` for plain TCP; `Some(None)` with the system's CAs; `Some(Some(file))` with
+    /// this CA certificate (PEM).
+    pub tls: Option<Option<std::path::PathBuf>>,
 }
 
 impl std::fmt::Display for MqttUrl {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "mqtt://{}:{}/{}", self.host, self.port, self.prefix)
+        let scheme = if self.tls.is_some() { "mqtts" } else { "mqtt" };
+        write!(f, "{scheme}://{}:{}/{}", self.host, self.port, self.prefix)
     }
 }
 
@@ -47,12 +51,22 @@ impl std::fmt::Display for MqttUrl {
 /// # Errors
 /// Another scheme, or a malformed port.
 pub fn parse_url(text: &str) -> Result<MqttUrl, String> {
-    if text.starts_with("mqtts://") {
-        return Err(format!("`{text}`: TLS (mqtts://) is not supported yet"));
-    }
-    let rest = text
-        .strip_prefix("mqtt://")
-        .ok_or_else(|| format!("`{text}`: an MQTT broker is mqtt://HOST[:PORT][/PREFIX]"))?;
+    let (rest, tls) = match (text.strip_prefix("mqtt://"), text.strip_prefix("mqtts://")) {
+        (Some(r), _) => (r, false),
+        (_, Some(r)) => (r, true),
+        _ => {
+            return Err(format!(
+                "`{text}`: an MQTT broker is mqtt://HOST[:PORT][/PREFIX] or mqtts://…"
+            ))
+        }
+    };
+    let (rest, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let ca = match query.strip_prefix("ca=") {
+        Some(file) if tls => Some(std::path::PathBuf::from(file)),
+        Some(_) => return Err(format!("`{text}`: ?ca= goes with mqtts://")),
+        None if query.is_empty() => None,
+        None => return Err(format!("`{text}`: the only option is ?ca=FILE.pem")),
+    };
     let (auth, rest) = match rest.rsplit_once('@') {
         Some((a, r)) => (Some(a), r),
         None => (None, rest),
@@ -64,7 +78,7 @@ pub fn parse_url(text: &str) -> Result<MqttUrl, String> {
             p.parse()
                 .map_err(|_| format!("`{text}`: the port must be a number"))?,
         ),
-        None => (hostport, 1883),
+        None => (hostport, if tls { 8883 } else { 1883 }),
     };
     if host.is_empty() {
         return Err(format!("`{text}`: no host"));
@@ -78,17 +92,29 @@ pub fn parse_url(text: &str) -> Result<MqttUrl, String> {
         port,
         credentials,
         prefix: prefix.trim_end_matches('/').to_string(),
+        tls: tls.then_some(ca),
     })
 }
 
-fn options(url: &MqttUrl, client_id: &str) -> MqttOptions {
+fn options(url: &MqttUrl, client_id: &str) -> Result<MqttOptions> {
     let mut o = MqttOptions::new(client_id, url.host.clone(), url.port);
+    match &url.tls {
+        None => {}
+        Some(None) => {
+            o.set_transport(rumqttc::Transport::tls_with_default_config());
+        }
+        Some(Some(ca)) => {
+            let ca = std::fs::read(ca)
+                .with_context(|| format!("cannot read the broker's CA {}", ca.display()))?;
+            o.set_transport(rumqttc::Transport::tls(ca, None, None));
+        }
+    }
     o.set_keep_alive(Duration::from_secs(30));
     o.set_max_packet_size(MAX_PACKET, MAX_PACKET);
     if let Some((u, p)) = &url.credentials {
         o.set_credentials(u.clone(), p.clone());
     }
-    o
+    Ok(o)
 }
 
 /// The topic of a board's full bundle.
@@ -122,7 +148,7 @@ pub async fn publish(
     timeout: Duration,
 ) -> Result<Published> {
     let id = format!("anslag-publish-{}-{}", signed.board, std::process::id());
-    let (client, mut events) = AsyncClient::new(options(url, &id), 16);
+    let (client, mut events) = AsyncClient::new(options(url, &id)?, 16);
     // The delta first: a board holding the base installs it, then refuses the full bundle as a
     // replay after reading only its header.
     let mut messages = Vec::new();
@@ -175,7 +201,7 @@ pub async fn subscribe(
     mut on_message: impl FnMut(&str, &[u8]) -> bool,
 ) -> Result<()> {
     let id = format!("anslag-kiosk-{board}-{}", std::process::id());
-    let mut opts = options(url, &id);
+    let mut opts = options(url, &id)?;
     opts.set_clean_session(true);
     let (client, mut events) = AsyncClient::new(opts, 16);
     client
@@ -212,7 +238,8 @@ mod tests {
                 host: "broker.lan".into(),
                 port: 1883,
                 credentials: None,
-                prefix: "anslag".into()
+                prefix: "anslag".into(),
+                tls: None,
             })
         );
         assert_eq!(
@@ -221,10 +248,17 @@ mod tests {
                 host: "10.0.0.2".into(),
                 port: 8883,
                 credentials: Some(("hall".into(), "s3cret".into())),
-                prefix: "ķekava/boards".into()
+                prefix: "ķekava/boards".into(),
+                tls: None,
             })
         );
-        assert!(parse_url("mqtts://x").unwrap_err().contains("TLS"));
+        let tls = parse_url("mqtts://broker.lan/x?ca=/etc/anslag/ca.pem").unwrap();
+        assert_eq!(
+            (tls.port, tls.tls),
+            (8883, Some(Some("/etc/anslag/ca.pem".into())))
+        );
+        assert_eq!(parse_url("mqtts://b").unwrap().tls, Some(None));
+        assert!(parse_url("mqtt://b?ca=x").is_err());
         assert!(parse_url("mqtt://x:port").is_err());
         assert!(parse_url("http://x").is_err());
     }

@@ -141,6 +141,7 @@ pub fn fleet(args: &FleetArgs) -> Result<()> {
         port,
         credentials: None,
         prefix: "bench".into(),
+        tls: None,
     };
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
