@@ -7,6 +7,7 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = anslag_cli::cli::Cli::parse();
+    cli.init_logging();
     match cli.command.run() {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {

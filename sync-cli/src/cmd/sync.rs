@@ -127,6 +127,9 @@ impl Cmd {
 
     async fn once(&self) -> Result<Vec<BoardReport>> {
         let loaded = config::load(&self.config)?;
+        // A missing key is a mistake to report before any feed is fetched.
+        crate::cmd::keygen::read_key::<64>(&loaded.key)
+            .with_context(|| format!("{}: [signing] key", loaded.path.display()))?;
         let cache = cache_dir(self.cache_dir.clone());
         let created_at = crate::cmd::build::build_time()?;
         let today: NaiveDate = chrono::DateTime::from_timestamp(created_at, 0)
@@ -207,12 +210,12 @@ impl Cmd {
             let fetched = match result {
                 Ok(f) => f,
                 Err(e) => {
-                    eprintln!("WARNING: {source}: {e:#} — no copy to fall back on; skipped");
+                    tracing::warn!("{e:#} — no copy to fall back on; skipped");
                     continue;
                 }
             };
             if let Some(w) = &fetched.warning {
-                eprintln!("WARNING: {source}: {w} — using the last good copy");
+                tracing::warn!("{source}: {w} — using the last good copy");
             }
             let lang = feed
                 .language
@@ -226,8 +229,9 @@ impl Cmd {
                 Some(lang),
             )?;
             for d in &parsed.diagnostics {
-                eprintln!("warning: {d}");
+                tracing::warn!("{d}");
             }
+            tracing::info!(feed = %source, events = parsed.occurrences.len(), "read");
             for mut o in parsed.occurrences {
                 if o.category.is_empty() {
                     o.category = feed.category.clone().unwrap_or_default();
@@ -388,6 +392,7 @@ async fn deliver(
         attempts: 0,
     };
     if p.unchanged {
+        tracing::info!(board = %report.board, "unchanged; nothing to send");
         bar.finish_and_clear();
         return report;
     }
@@ -399,6 +404,7 @@ async fn deliver(
     }
     for attempt in 1..=3u32 {
         report.attempts = attempt;
+        tracing::info!(board = %report.board, %transport, attempt, "pushing");
         let outcome = attempt_once(&p, &transport, &known, full, timeout, &bar).await;
         match outcome {
             Ok((result, bytes, delta, reason)) => {
@@ -425,6 +431,7 @@ async fn deliver(
                 }
             }
             Err(e) => {
+                tracing::warn!(board = %report.board, attempt, "{e:#}");
                 report.result = "failed";
                 report.reason = Some(format!("{e:#}"));
             }
