@@ -4,24 +4,10 @@
 
 use std::path::Path;
 
-use anslag_cli::cli::Cli;
 use anslag_cli::link::flash::FileFlash;
 use anslag_core::bundle::Bundle;
 use anslag_core::store::Store;
-use clap::Parser;
-
-fn run(args: &[&str]) -> Result<(), String> {
-    let cli = Cli::try_parse_from(args).map_err(|e| e.to_string())?;
-    cli.command.run().map_err(|e| format!("{e:#}"))
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use anslag_tests::{free_port, run, run_owned};
 
 fn kiosk_sim(
     dir: &Path,
@@ -49,7 +35,7 @@ fn kiosk_sim(
         activations.to_string(),
     ]
     .into();
-    std::thread::spawn(move || run(&args.iter().map(String::as_str).collect::<Vec<_>>()))
+    std::thread::spawn(move || run_owned(&args))
 }
 
 /// Titles in the bundle a board's flash image holds.

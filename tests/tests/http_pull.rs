@@ -6,15 +6,9 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use anslag_cli::cli::Cli;
 use anslag_cli::link::flash::FileFlash;
 use anslag_core::store::Store;
-use clap::Parser;
-
-fn run(args: &[&str]) -> Result<(), String> {
-    let cli = Cli::try_parse_from(args).map_err(|e| e.to_string())?;
-    cli.command.run().map_err(|e| format!("{e:#}"))
-}
+use anslag_tests::{free_port, run, run_owned, workspace};
 
 /// A static web server, stopped when dropped.
 struct WebServer(Child);
@@ -54,48 +48,12 @@ fn a_polling_board_installs_the_bundle_then_a_delta() {
         eprintln!("\n*** SKIPPED: HTTP pull test: {why} is missing ***\n");
         return;
     }
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("http-pull");
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = workspace(Path::new(env!("CARGO_TARGET_TMPDIR")), "http-pull");
     std::fs::create_dir_all(dir.join("www")).unwrap();
     let p = |f: &str| dir.join(f).to_string_lossy().into_owned();
-    run(&["anslag", "keygen", "--out", &p("k")]).unwrap();
-    let feed = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/bench/listing-200.ics")
-        .to_string_lossy()
-        .into_owned();
-    let (k, v1) = (p("k"), p("v1.ansl"));
-    for (out, days, seq) in [("v1.ansl", "30", "10"), ("v2.ansl", "31", "11")] {
-        let o = p(out);
-        let mut args = vec![
-            "anslag",
-            "build",
-            &feed,
-            "--tz",
-            "Europe/Riga",
-            "--from",
-            "2026-03-01",
-            "--days",
-            days,
-            "--board",
-            "hall",
-            "--sequence",
-            seq,
-            "--key",
-            &k,
-            "-o",
-            &o,
-        ];
-        if out == "v2.ansl" {
-            args.extend(["--base", v1.as_str()]);
-        }
-        run(&args).unwrap();
-    }
+    let v1 = p("v1.ansl");
     run(&["anslag", "publish", "--dir", &p("www"), &v1]).unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let _server = WebServer(
         Command::new("python3")
             .args([
@@ -144,7 +102,7 @@ fn a_polling_board_installs_the_bundle_then_a_delta() {
     .iter()
     .map(|s| s.to_string())
     .collect();
-    let sim = std::thread::spawn(move || run(&args.iter().map(String::as_str).collect::<Vec<_>>()));
+    let sim = std::thread::spawn(move || run_owned(&args));
     wait_for(&dir, 10);
     run(&["anslag", "publish", "--dir", &p("www"), &p("v2.ansl")]).unwrap();
     let manifest = std::fs::read_to_string(dir.join("www/manifest.json")).unwrap();

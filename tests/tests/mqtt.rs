@@ -10,15 +10,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use anslag_cli::cli::Cli;
 use anslag_cli::link::flash::FileFlash;
 use anslag_core::store::Store;
-use clap::Parser;
-
-fn run(args: &[&str]) -> Result<(), String> {
-    let cli = Cli::try_parse_from(args).map_err(|e| e.to_string())?;
-    cli.command.run().map_err(|e| format!("{e:#}"))
-}
+use anslag_tests::{free_port, run, run_owned, workspace};
 
 fn mosquitto() -> Option<PathBuf> {
     let found = [
@@ -50,11 +44,7 @@ impl Broker {
 
     /// A broker with extra configuration lines after its loopback listener.
     fn with_config(bin: &Path, dir: &Path, extra: &str) -> Broker {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = free_port();
         let conf = dir.join("mosquitto.conf");
         std::fs::write(
             &conf,
@@ -117,7 +107,7 @@ fn kiosk_sim_for(dir: &Path, url: &str, n: u32) -> std::thread::JoinHandle<Resul
         "--exit-after".into(),
         n.to_string(),
     ];
-    std::thread::spawn(move || run(&args.iter().map(String::as_str).collect::<Vec<_>>()))
+    std::thread::spawn(move || run_owned(&args))
 }
 
 fn wait(handle: std::thread::JoinHandle<Result<(), String>>) {
@@ -135,42 +125,9 @@ fn wait(handle: std::thread::JoinHandle<Result<(), String>>) {
 #[test]
 fn retained_bundles_and_deltas_reach_a_subscribed_kiosk() {
     let Some(bin) = mosquitto() else { return };
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("mqtt");
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = workspace(Path::new(env!("CARGO_TARGET_TMPDIR")), "mqtt");
     let broker = Broker::start(&bin, &dir);
     let p = |f: &str| dir.join(f).to_string_lossy().into_owned();
-    run(&["anslag", "keygen", "--out", &p("k")]).unwrap();
-    let feed = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/bench/listing-200.ics")
-        .to_string_lossy()
-        .into_owned();
-    for (out, days, seq) in [("v1.ansl", "30", "10"), ("v2.ansl", "31", "11")] {
-        let o = p(out);
-        let mut args = vec![
-            "anslag",
-            "build",
-            &feed,
-            "--tz",
-            "Europe/Riga",
-            "--from",
-            "2026-03-01",
-            "--days",
-            days,
-            "--board",
-            "hall",
-            "--sequence",
-            seq,
-            "--key",
-        ];
-        let k = p("k");
-        let v1 = p("v1.ansl");
-        args.extend([k.as_str(), "-o", o.as_str()]);
-        if out == "v2.ansl" {
-            args.extend(["--base", v1.as_str()]);
-        }
-        run(&args).unwrap();
-    }
     let url = format!("mqtt://127.0.0.1:{}/anslag-test", broker.port);
 
     // Published before the board is online: the retained message waits for it.

@@ -4,72 +4,19 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use anslag_cli::cli::Cli;
 use anslag_cli::cmd::push::{seal_for, Signed};
 use anslag_cli::link::{self, flash::FileFlash, KnownBundles};
 use anslag_core::bundle::Bundle;
 use anslag_core::store::Store;
 use anslag_core::sync::{HostConfig, Outcome};
-use clap::Parser;
+use anslag_tests::{free_port, run, shared, workspace};
 
-fn run(args: &[&str]) -> Result<(), String> {
-    let cli = Cli::try_parse_from(args).map_err(|e| e.to_string())?;
-    cli.command.run().map_err(|e| format!("{e:#}"))
-}
-
-fn shared(rel: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared")
-        .join(rel)
-        .to_string_lossy()
-        .into_owned()
-}
-
-/// A fresh directory with a key pair and two signed bundles for board "hall" (v2 one day
-/// longer than v1, built against it).
 fn setup(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let p = |f: &str| dir.join(f).to_string_lossy().into_owned();
-    run(&["anslag", "keygen", "--out", &p("k")]).unwrap();
-    run(&["anslag", "keygen", "--out", &p("other")]).unwrap();
-    let feed = shared("bench/listing-200.ics");
-    for (out, days, seq, base) in [
-        ("v1.ansl", "30", "10", None),
-        ("v2.ansl", "31", "11", Some("v1.ansl")),
-    ] {
-        let mut args = vec![
-            "anslag",
-            "build",
-            &feed,
-            "--tz",
-            "Europe/Riga",
-            "--from",
-            "2026-03-01",
-        ];
-        let (o, b) = (p(out), base.map(p));
-        args.extend(["--days", days, "--board", "hall", "--key"]);
-        let k = p("k");
-        args.extend([k.as_str(), "--sequence", seq, "-o", &o]);
-        if let Some(b) = &b {
-            args.extend(["--base", b]);
-        }
-        run(&args).unwrap();
-    }
-    dir
+    workspace(Path::new(env!("CARGO_TARGET_TMPDIR")), name)
 }
 
 fn as_refs(v: &[String]) -> Vec<&str> {
     v.iter().map(String::as_str).collect()
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// Starts `anslag kiosk-sim` in a thread; it ends after `activations`.

@@ -287,17 +287,9 @@ impl Cmd {
 
 /// Where the last bundle delivered to a board is kept.
 fn last_path(cache: &std::path::Path, board: &str) -> PathBuf {
-    let safe: String = board
-        .chars()
-        .map(|c| {
-            if c.is_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    cache.join("sync").join(format!("{safe}.ansl"))
+    cache
+        .join("sync")
+        .join(format!("{}.ansl", link::safe_file_name(board)))
 }
 
 /// Builds each board's bundle against the last one it was sent.

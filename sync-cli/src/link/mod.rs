@@ -217,6 +217,20 @@ where
     }
 }
 
+/// A board name as a file name: letters, digits, `-` and `_` kept, the rest `_`.
+pub fn safe_file_name(board: &str) -> String {
+    board
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
 /// Where `anslag push` remembers what each board holds, so the next push can be a delta.
 #[derive(Debug, Clone)]
 pub struct KnownBundles {
@@ -232,18 +246,8 @@ impl KnownBundles {
     }
 
     fn path(&self, board: &str, id: BaseId) -> PathBuf {
-        let safe: String = board
-            .chars()
-            .map(|c| {
-                if c.is_alphanumeric() || c == '-' || c == '_' {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect();
         self.dir
-            .join(safe)
+            .join(safe_file_name(board))
             .join(format!("{}-{:08x}.ansl", id.sequence, id.crc))
     }
 
