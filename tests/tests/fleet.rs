@@ -203,3 +203,44 @@ fn completions_and_man_page_are_generated() {
     assert!(page.contains("dry\\-run"), "{page}");
     assert!(dir.join("anslag.1").is_file() && dir.join("anslag-push.1").is_file());
 }
+
+/// A board that cannot be reached fails the sync (exit status 1, named in the error) after
+/// its retries; the others are updated all the same.
+#[test]
+fn an_unreachable_board_fails_the_sync_but_not_the_others() {
+    std::env::set_var("SOURCE_DATE_EPOCH", "1772694000");
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("fleet-unreachable");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = |f: &str| dir.join(f).to_string_lossy().into_owned();
+    let (name, text) = anslag_cli::cmd::demo::EXAMPLE_FEEDS[0];
+    std::fs::write(dir.join(name), text).unwrap();
+    run(&["anslag", "keygen", "--out", &p("k")]).unwrap();
+    let (hall, gone) = (free_port(), free_port());
+    std::fs::write(
+        dir.join("anslag.toml"),
+        format!(
+            "[centre]\nname = \"Hall\"\ntimezone = \"Europe/Riga\"\ndays_ahead = 28\n\
+             [signing]\nkey = \"k\"\n[[feed]]\nsource = \"{name}\"\n\
+             [[board]]\nname = \"hall\"\ntransport = \"tcp://127.0.0.1:{hall}\"\n\
+             [[board]]\nname = \"gone\"\ntransport = \"tcp://127.0.0.1:{gone}\"\n"
+        ),
+    )
+    .unwrap();
+    let sim = kiosk_sim(&dir, "hall", hall, 1);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let err = run(&[
+        "anslag",
+        "sync",
+        "--config",
+        &p("anslag.toml"),
+        "--cache-dir",
+        &p("cache"),
+        "--timeout",
+        "2",
+    ])
+    .unwrap_err();
+    assert!(err.contains("not updated: gone"), "{err}");
+    sim.join().unwrap().unwrap();
+    assert!(!titles(&dir, "hall").1.is_empty());
+}
