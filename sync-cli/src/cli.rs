@@ -62,7 +62,7 @@ pub enum Command {
     Expand(cmd::expand::Cmd),
     /// Render a bundle as the board would show it, into a PNG.
     Preview(cmd::preview::Cmd),
-    /// Send a signed bundle to a kiosk (TCP, serial, or a USB stick directory).
+    /// Send a signed bundle to a kiosk (TCP, serial, MQTT broker, or a USB stick directory).
     Push(cmd::push::Cmd),
     /// Write signed bundles and a manifest into a directory a web server serves (HTTP pull).
     Publish(cmd::publish::Cmd),
