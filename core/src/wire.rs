@@ -1,28 +1,25 @@
 //! The wire envelope: how a bundle travels from the coordinator to a kiosk — in full or as a
-//! delta against the bundle the kiosk has, optionally deflated — and how the kiosk knows it is
-//! authentic.
+//! delta against the bundle the kiosk has, deflated — and how the kiosk knows it is authentic.
 //!
 //! ```text
 //! envelope       : Header (postcard) · payload (payload_len bytes)
-//! Header         : version · sequence · bundle_len · bundle_crc · base (None | sequence · crc)
+//! Header         : version · sequence · bundle_len · bundle_crc · base (None | crc)
 //!                  · compression (None | Deflate) · payload_len · signature (Ed25519, 64 bytes)
 //! signed message : "anslag-bundle-v1\0" · sequence (u64 LE) · bundle_len (u32 LE) · SHA-256(bundle)
-//! payload        : the bundle (full) or a patch (delta), raw-deflated when that is smaller
-//! patch op       : 0 · offset · len     copy len bytes of the base from offset
-//!                  1 · len · bytes      insert bytes
-//!                  2 · offset · n · d   copy n u16 (LE) of the base from offset, each + d
-//!                                       (d zigzag; a shifted index table)  (varints)
+//! payload        : patch ops (docs/PROTOCOL.md), raw-deflated when that is smaller: copies from
+//!                  the base and inserts for a delta; the bundle's tables re-encoded for
+//!                  deflate ("packed") for a full update
 //! ```
 //!
 //! The header is small (≈ 95 bytes), so it fits one radio packet and travels first; the payload
 //! streams after it and is never held whole by the kiosk. A [`Receiver`] undoes the compression
-//! in a fixed 32 KiB window ([`Inflater`]), applies the patch reading copies from the active
+//! in a fixed 32 KiB window ([`Inflater`]), applies the ops reading copies from the active
 //! bundle, and writes the result into the inactive slot of a [`Target`] (the store), hashing on
 //! the way. It activates only when the length and CRC match the header and the signature over the
 //! SHA-256 it computed verifies against the kiosk's pinned key.
 //!
-//! The base is named by its sequence and CRC-32 (9 bytes), not its hash (32): the kiosk knows
-//! both from its superblock without reading the bundle, and a wrong base cannot slip through
+//! The base is named by its CRC-32 (4 bytes), not its hash (32): the kiosk knows its CRC and
+//! sequence from its superblock without reading the bundle, and a wrong base cannot slip through
 //! because the signature covers the hash of the *result*. Everything here is sans-IO and needs
 //! no heap on the kiosk; sealing (host side) uses `alloc`.
 
@@ -39,7 +36,7 @@ use crate::checksum::Crc32;
 pub type BundleHash = [u8; 32];
 
 /// Envelope format version.
-pub const VERSION: u8 = 2;
+pub const VERSION: u8 = 3;
 const SIGNING_CONTEXT: &[u8] = b"anslag-bundle-v1\0";
 /// Largest encoded [`Header`]: what a kiosk must buffer before the payload starts.
 pub const MAX_HEADER_LEN: usize = 128;
@@ -490,44 +487,6 @@ impl Inflater {
     }
 }
 
-/// Where a streamed patch is in its current op.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-enum PatchState {
-    #[default]
-    Op,
-    CopyOffset {
-        value: u32,
-        shift: u32,
-    },
-    CopyLen {
-        offset: u32,
-        value: u32,
-        shift: u32,
-    },
-    InsertLen {
-        value: u32,
-        shift: u32,
-    },
-    Insert {
-        remaining: u32,
-    },
-    AddOffset {
-        value: u32,
-        shift: u32,
-    },
-    AddCount {
-        offset: u32,
-        value: u32,
-        shift: u32,
-    },
-    AddDelta {
-        offset: u32,
-        count: u32,
-        value: u32,
-        shift: u32,
-    },
-}
-
 /// The receiving side of an envelope: header first, then the payload in pieces of any size.
 ///
 /// ```text
@@ -554,21 +513,10 @@ struct Assembly {
     signature: Option<[u8; 64]>,
     /// Result bytes written.
     written: u32,
-    patch: PatchState,
+    patch: patch::Decoder,
     hasher: BundleHasher,
     crc: Crc32,
     trailer: [u8; 4],
-}
-
-/// Reads a varint byte by byte; `Some(value)` when complete.
-fn varint_step(value: &mut u32, shift: &mut u32, byte: u8) -> Result<Option<u32>, Error> {
-    let bits = u32::from(byte & 0x7F);
-    if *shift > 28 || (*shift == 28 && bits > 0x0F) {
-        return Err(Error::BadPatch);
-    }
-    *value |= bits << *shift;
-    *shift += 7;
-    Ok((byte & 0x80 == 0).then_some(*value))
 }
 
 impl Receiver {
@@ -661,8 +609,12 @@ impl Receiver {
         if self.compressed && !self.inflater.is_done() {
             return Err(Error::BadCompression);
         }
-        if result.delta && result.patch != PatchState::Op {
-            return Err(Error::BadPatch);
+        if !result.patch.is_idle() {
+            return Err(if result.delta {
+                Error::BadPatch
+            } else {
+                Error::TamperedPayload
+            });
         }
         let crc = result.crc.finalize();
         let trailer = u32::from_le_bytes(result.trailer);
@@ -682,112 +634,24 @@ impl Receiver {
 }
 
 impl Assembly {
-    /// Handles decompressed payload bytes.
+    /// Handles decompressed payload bytes: patch ops, with copies from the base for a delta.
     fn decoded<T: Target>(&mut self, bytes: &[u8], target: &mut T) -> Result<(), Error> {
-        if !self.delta {
-            return self.output(bytes, target);
-        }
-        let mut rest = bytes;
-        while let Some((&b, tail)) = rest.split_first() {
-            match &mut self.patch {
-                PatchState::Op => {
-                    self.patch = match b {
-                        0 => PatchState::CopyOffset { value: 0, shift: 0 },
-                        1 => PatchState::InsertLen { value: 0, shift: 0 },
-                        2 => PatchState::AddOffset { value: 0, shift: 0 },
-                        _ => return Err(Error::BadPatch),
-                    };
-                    rest = tail;
-                }
-                PatchState::CopyOffset { value, shift } => {
-                    if let Some(offset) = varint_step(value, shift, b)? {
-                        self.patch = PatchState::CopyLen {
-                            offset,
-                            value: 0,
-                            shift: 0,
-                        };
-                    }
-                    rest = tail;
-                }
-                PatchState::CopyLen {
-                    offset,
-                    value,
-                    shift,
-                } => {
-                    let offset = *offset;
-                    if let Some(len) = varint_step(value, shift, b)? {
-                        self.patch = PatchState::Op;
-                        self.copy(offset, len, 0, target)?;
-                    }
-                    rest = tail;
-                }
-                PatchState::AddOffset { value, shift } => {
-                    if let Some(offset) = varint_step(value, shift, b)? {
-                        self.patch = PatchState::AddCount {
-                            offset,
-                            value: 0,
-                            shift: 0,
-                        };
-                    }
-                    rest = tail;
-                }
-                PatchState::AddCount {
-                    offset,
-                    value,
-                    shift,
-                } => {
-                    let offset = *offset;
-                    if let Some(count) = varint_step(value, shift, b)? {
-                        self.patch = PatchState::AddDelta {
-                            offset,
-                            count,
-                            value: 0,
-                            shift: 0,
-                        };
-                    }
-                    rest = tail;
-                }
-                PatchState::AddDelta {
-                    offset,
-                    count,
-                    value,
-                    shift,
-                } => {
-                    let (offset, count) = (*offset, *count);
-                    if let Some(zigzag) = varint_step(value, shift, b)? {
-                        // Zigzag: 0, -1, 1, -2, … → 0, 1, 2, 3, …
-                        let delta = ((zigzag >> 1) as i32 ^ -((zigzag & 1) as i32)) as u16;
-                        self.patch = PatchState::Op;
-                        let len = count.checked_mul(2).ok_or(Error::BadPatch)?;
-                        self.copy(offset, len, delta, target)?;
-                    }
-                    rest = tail;
-                }
-                PatchState::InsertLen { value, shift } => {
-                    if let Some(len) = varint_step(value, shift, b)? {
-                        self.patch = if len == 0 {
-                            PatchState::Op
-                        } else {
-                            PatchState::Insert { remaining: len }
-                        };
-                    }
-                    rest = tail;
-                }
-                PatchState::Insert { remaining } => {
-                    let n = (*remaining as usize).min(rest.len());
-                    let left = *remaining - n as u32;
-                    let (now, later) = rest.split_at(n);
-                    self.patch = if left == 0 {
-                        PatchState::Op
-                    } else {
-                        PatchState::Insert { remaining: left }
-                    };
-                    self.output(now, target)?;
-                    rest = later;
-                }
-            }
-        }
-        Ok(())
+        let mut decoder = self.patch;
+        let with_base = self.delta;
+        let result = decoder.feed(
+            bytes,
+            with_base,
+            &mut Writing {
+                result: self,
+                target,
+            },
+        );
+        self.patch = decoder;
+        // A full payload that does not decode was damaged or altered: say so, not "patch".
+        result.map_err(|e| match e {
+            Error::BadPatch if !with_base => Error::TamperedPayload,
+            e => e,
+        })
     }
 
     /// Copies `len` bytes of the active bundle from `offset` into the result, adding `add` to
@@ -856,12 +720,38 @@ impl Assembly {
     }
 }
 
+/// An [`Assembly`] writing into its target, as the patch decoder's [`patch::Sink`].
+struct Writing<'a, T> {
+    result: &'a mut Assembly,
+    target: &'a mut T,
+}
+
+impl<T: Target> patch::Sink for Writing<'_, T> {
+    fn copy(&mut self, offset: u32, len: u32, add: u16) -> Result<(), Error> {
+        self.result.copy(offset, len, add, self.target)
+    }
+
+    fn output(&mut self, bytes: &[u8]) -> Result<(), Error> {
+        self.result.output(bytes, self.target)
+    }
+}
+
 /// Host side: building envelopes, and applying them in memory.
 #[cfg(feature = "alloc")]
 pub mod seal {
     use alloc::collections::BTreeMap;
     use alloc::vec::Vec;
 
+    use super::patch::op;
+    pub use super::patch::write::pack;
+    use super::patch::write::{insert as flush_insert, varint as push_varint, zigzag};
+
+    /// The ops that write `bundle` as it is: one INSERT.
+    fn whole(bundle: &[u8]) -> Vec<u8> {
+        let mut ops = Vec::with_capacity(bundle.len() + 6);
+        flush_insert(&mut ops, bundle);
+        ops
+    }
     use super::{
         bundle_crc, bundle_hash, signing_message, BaseId, Compression, Crc, Error, Header,
         Receiver, Target, VERSION,
@@ -871,26 +761,6 @@ pub mod seal {
     const MIN_MATCH: usize = 12;
     /// Shortest run worth a copy op where the last copy left off (a copy op costs ≤ 5 bytes).
     const MIN_CONTINUATION: usize = 6;
-
-    fn push_varint(out: &mut Vec<u8>, mut v: u32) {
-        loop {
-            let b = (v & 0x7F) as u8;
-            v >>= 7;
-            if v == 0 {
-                out.push(b);
-                return;
-            }
-            out.push(b | 0x80);
-        }
-    }
-
-    fn flush_insert(out: &mut Vec<u8>, pending: &[u8]) {
-        if !pending.is_empty() {
-            out.push(1);
-            push_varint(out, pending.len() as u32);
-            out.extend_from_slice(pending);
-        }
-    }
 
     /// A patch turning `base` into `new`: greedy copies of runs of at least 12 bytes found
     /// through an index of the base's 12-byte windows, inserts for the rest.
@@ -926,11 +796,10 @@ pub mod seal {
                 // same amount (the day index after an inserted event).
                 if let Some((count, delta)) = shifted_u16_run(base, new, i, i as isize + align) {
                     flush_insert(&mut out, new.get(pending_from..i).unwrap_or(&[]));
-                    out.push(2);
+                    out.push(op::ADD16);
                     push_varint(&mut out, (i as isize + align) as u32);
                     push_varint(&mut out, count as u32);
-                    let d = i32::from(delta as i16);
-                    push_varint(&mut out, ((d << 1) ^ (d >> 31)) as u32);
+                    push_varint(&mut out, zigzag(i32::from(delta as i16)));
                     i += 2 * count;
                     pending_from = i;
                     continue;
@@ -952,7 +821,7 @@ pub mod seal {
                 len += 1;
             }
             flush_insert(&mut out, new.get(pending_from..start).unwrap_or(&[]));
-            out.push(0);
+            out.push(op::COPY);
             push_varint(&mut out, base_at as u32);
             push_varint(&mut out, len as u32);
             i = start + len;
@@ -990,9 +859,31 @@ pub mod seal {
         (count >= MIN_RUN).then_some((count, delta))
     }
 
-    /// Raw deflate at the strongest level.
+    /// Raw deflate, as small as zopfli's optimal parsing makes it (a standard stream: the
+    /// kiosk's inflater does not know the difference). Effort drops with size so that a large
+    /// listing still seals in about a second (BENCHMARKS.md).
     pub fn deflate(bytes: &[u8]) -> Vec<u8> {
-        miniz_oxide::deflate::compress_to_vec(bytes, 10)
+        let iterations = match bytes.len() {
+            0..=65_536 => 15,
+            65_537..=262_144 => 5,
+            _ => 1,
+        };
+        let options = zopfli::Options {
+            iteration_count: core::num::NonZeroU64::new(iterations)
+                .unwrap_or(core::num::NonZeroU64::MIN),
+            ..zopfli::Options::default()
+        };
+        let mut encoder =
+            zopfli::DeflateEncoder::new(options, zopfli::BlockType::Dynamic, Vec::new());
+        // One write per 1 MiB: zopfli compresses each write as its own chunk.
+        for chunk in bytes.chunks(1 << 20) {
+            if zopfli::Write::write_all(&mut encoder, chunk).is_err() {
+                return miniz_oxide::deflate::compress_to_vec(bytes, 10);
+            }
+        }
+        encoder
+            .finish()
+            .unwrap_or_else(|_| miniz_oxide::deflate::compress_to_vec(bytes, 10))
     }
 
     /// How to seal.
@@ -1028,7 +919,13 @@ pub mod seal {
                 (Compression::None, raw)
             }
         };
-        let full = compress(bundle.to_vec());
+        // Packed tables win from a few events on; a tiny bundle deflates better as it is
+        // (one INSERT op), so both are tried and the smaller is sent.
+        let full = [pack(bundle), whole(bundle)]
+            .map(compress)
+            .into_iter()
+            .min_by_key(|(_, payload)| payload.len())
+            .unwrap_or_else(|| (Compression::None, whole(bundle)));
         let delta = base
             .filter(|_| !options.force_full)
             .map(|b| (Crc::of(bundle_crc(b)), compress(diff(b, bundle))));
@@ -1141,5 +1038,6 @@ pub mod seal {
     }
 }
 
+mod patch;
 #[cfg(test)]
 mod tests;

@@ -553,6 +553,88 @@ proptest! {
     }
 }
 
+/// Full envelopes carry a bundle as patch ops that re-encode its tables (`wire::seal::pack`):
+/// whatever the listing, and for bundles mutated into other valid ones, the kiosk writes back
+/// exactly the signed bytes, in any split.
+#[cfg(feature = "alloc")]
+mod packing {
+    use super::*;
+    use anslag_core::wire::seal::{apply, pack, seal, MemoryTarget};
+
+    fn through_a_kiosk(bytes: &[u8], chunk: usize) -> Vec<u8> {
+        let kp = ed25519_compact::KeyPair::from_seed(ed25519_compact::Seed::new([9; 32]));
+        let envelope = seal(bytes, 7, None, Some(&kp.sk));
+        let mut target = MemoryTarget::default();
+        apply(&envelope, &kp.pk, &mut target, chunk).expect("the kiosk takes it");
+        target.active.expect("activated").0
+    }
+
+    proptest! {
+        // Each case seals with zopfli twice: fewer cases than the decoder tests, same reach.
+        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+        #[test]
+        fn arbitrary_listings_pack_losslessly(
+            mut events in prop::collection::vec(event_strategy(), 0..40),
+            days in 1u16..90,
+            chunk in 1usize..700,
+        ) {
+            let (specs, header) = listing_from(&mut events, days);
+            let bytes = encode(&Listing { header, offsets: &RIGA_2026, events: &specs });
+            prop_assert_eq!(through_a_kiosk(&bytes, chunk), bytes);
+        }
+
+        #[test]
+        fn mutated_bundles_pack_losslessly(
+            mut events in prop::collection::vec(event_strategy(), 0..8),
+            flips in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..6),
+        ) {
+            let (specs, header) = listing_from(&mut events, 10);
+            let mut bytes = encode(&Listing { header, offsets: &RIGA_2026, events: &specs });
+            for (i, v) in flips {
+                let i = i.index(bytes.len());
+                bytes[i] ^= v;
+            }
+            fix_crc(&mut bytes);
+            // Valid or not, the packed form is lossless (invalid bytes travel as one insert).
+            prop_assert_eq!(through_a_kiosk(&bytes, 61), bytes.clone());
+            let _ = pack(&bytes);
+        }
+    }
+
+    #[test]
+    fn packing_shrinks_a_real_listing_by_a_fifth() {
+        let mut events: Vec<OwnedEvent> = (0..150)
+            .map(|i| OwnedEvent {
+                start: i64::from(i) * 631 % (60 * 1440),
+                duration: [90, 120, 60][i as usize % 3],
+                flags: [false, i % 17 == 0, false, false],
+                texts: [
+                    format!("Pasākums nr. {i}: koris un deja"),
+                    ["Zāle", "Bibliotēka", "Parks"][i as usize % 3].to_string(),
+                    ["Ieeja brīva. ", "Ieeja brīva. Lūdzam pieteikties. ", ""][i as usize % 3]
+                        .to_string(),
+                    ["Kultūra", "Sports"][i as usize % 2].to_string(),
+                    format!("https://example.lv/notikumi/pasakums-{i}"),
+                    "lv".to_string(),
+                ],
+            })
+            .collect();
+        let (specs, header) = listing_from(&mut events, 60);
+        let bytes = encode(&Listing {
+            header,
+            offsets: &RIGA_2026,
+            events: &specs,
+        });
+        let deflate = |b: &[u8]| anslag_core::wire::seal::deflate(b).len();
+        let (plain, packed) = (deflate(&bytes), deflate(&pack(&bytes)));
+        assert!(
+            packed * 5 <= plain * 4,
+            "packed {packed} vs plain {plain} deflated bytes"
+        );
+    }
+}
+
 /// Touches every accessor, as a kiosk would.
 fn exercise(b: &Bundle<'_>) {
     let _ = (

@@ -1,5 +1,6 @@
-//! Any payload as a (possibly deflated) delta patch against a small base: applying it returns
-//! a result, never panics, never writes past the announced length.
+//! Any payload as (possibly deflated) patch ops: a delta against a small base, or a full
+//! update's ops (bit 1 of the first byte): applying it returns a result, never panics, never
+//! writes past the announced length.
 #![no_main]
 
 use anslag_core::wire::seal::MemoryTarget;
@@ -21,7 +22,7 @@ fuzz_target!(|data: &[u8]| {
         sequence: 2,
         bundle_len: u32::from(flags) * 4,
         bundle_crc: Crc::of(0),
-        base: Some(Crc::of(crc)),
+        base: (flags & 2 == 0).then_some(Crc::of(crc)),
         compression: if flags & 1 == 1 { Compression::Deflate } else { Compression::None },
         payload_len: payload.len() as u32,
         signature: [[7; 32]; 2],

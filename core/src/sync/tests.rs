@@ -350,7 +350,7 @@ fn clean_link_full_then_delta() {
 fn faulty_links_complete_or_resume_and_never_activate_garbage() {
     let (sk, pk) = keys(2);
     // Uncompressed, so the full transfer spans many frames (≈ 60 of 233 bytes).
-    let (v1, v2) = (bundle_bytes(400, 1), bundle_bytes(401, 2));
+    let (v1, v2) = (bundle_bytes(600, 1), bundle_bytes(601, 2));
     let full = crate::wire::seal::seal_with(
         &v1,
         1,

@@ -1,6 +1,6 @@
 //! Envelope tests: round trips in every mode and split, and every way an update must be refused.
 
-use super::seal::{apply, diff, seal, seal_with, MemoryTarget, Options};
+use super::seal::{apply, diff, pack, seal, seal_with, MemoryTarget, Options};
 use super::*;
 use crate::checksum::crc32;
 use crate::store::tests::bundle_bytes;
@@ -85,7 +85,7 @@ fn full_and_delta_round_trip_in_any_split() {
     let (h, payload) = Header::decode_envelope(&plain).unwrap();
     assert_eq!(
         (h.compression, h.base, payload),
-        (Compression::None, None, &b[..])
+        (Compression::None, None, &pack(&b)[..])
     );
     assert_eq!(kiosk(&plain, None, &pk, 100).unwrap(), b);
 }
@@ -210,9 +210,12 @@ fn refusals_name_their_reason() {
             "prefix of {cut} bytes decoded"
         );
     }
-    let mut v3 = full.clone();
-    v3[0] = 3;
-    assert_eq!(Header::decode(&v3), Err(Error::UnsupportedVersion(3)));
+    let mut next = full.clone();
+    next[0] = VERSION + 1;
+    assert_eq!(
+        Header::decode(&next),
+        Err(Error::UnsupportedVersion(VERSION + 1))
+    );
     let mut bad = Receiver::new();
     let mut target = MemoryTarget::default();
     assert_eq!(bad.feed(&[1, 2, 3], &mut target), Err(Error::Truncated));
@@ -283,7 +286,8 @@ proptest! {
         prop_assert_eq!(ours, theirs);
     }
 
-    /// The fuzz target `patch_apply` as a property: any payload as a (deflated) patch.
+    /// The fuzz target `patch_apply` as a property: any payload as (deflated) patch ops, for a
+    /// delta or a full update.
     #[test]
     fn arbitrary_patches_never_panic_or_overrun(flags in any::<u8>(), payload in prop::collection::vec(any::<u8>(), 0..400)) {
         let base = with_crc(b"a small base bundle with some text in it".to_vec());
@@ -293,7 +297,7 @@ proptest! {
             sequence: 2,
             bundle_len: u32::from(flags) * 4,
             bundle_crc: Crc::of(0),
-            base: Some(Crc::of(bundle_crc(&base))),
+            base: (flags & 2 == 0).then_some(Crc::of(bundle_crc(&base))),
             compression: if flags & 1 == 1 { Compression::Deflate } else { Compression::None },
             payload_len: payload.len() as u32,
             signature: [[7; 32]; 2],
@@ -316,5 +320,114 @@ proptest! {
         let mut with_version = bytes.clone();
         if let Some(b) = with_version.first_mut() { *b = VERSION; }
         let _ = kiosk(&with_version, Some((&base, 1)), &pk, 17);
+    }
+}
+
+/// The patch ops of docs/PROTOCOL.md, byte for byte: what each writes.
+#[test]
+fn every_patch_op_writes_what_the_protocol_says() {
+    use super::patch::{Decoder, Sink};
+    struct Out<'a>(Vec<u8>, &'a [u8]);
+    impl Sink for Out<'_> {
+        fn copy(&mut self, offset: u32, len: u32, add: u16) -> Result<(), Error> {
+            let src = &self.1[offset as usize..(offset + len) as usize];
+            for pair in src.chunks(2) {
+                if add == 0 || pair.len() < 2 {
+                    self.0.extend_from_slice(pair);
+                } else {
+                    let v = u16::from_le_bytes([pair[0], pair[1]]).wrapping_add(add);
+                    self.0.extend_from_slice(&v.to_le_bytes());
+                }
+            }
+            Ok(())
+        }
+        fn output(&mut self, bytes: &[u8]) -> Result<(), Error> {
+            self.0.extend_from_slice(bytes);
+            Ok(())
+        }
+    }
+    let base = [10u8, 0, 20, 0, 30, 0, 0xAA];
+    let run = |ops: &[u8], with_base: bool| -> Result<Vec<u8>, Error> {
+        let mut out = Out(Vec::new(), &base);
+        let mut d = Decoder::default();
+        // Byte by byte: no op may depend on how the payload was split.
+        for b in ops {
+            d.feed(core::slice::from_ref(b), with_base, &mut out)?;
+        }
+        assert!(d.is_idle(), "ops left unfinished");
+        Ok(out.0)
+    };
+    let cases: &[(&[u8], &[u8])] = &[
+        // COPY offset 6, len 1
+        (&[0, 6, 1], &[0xAA]),
+        // INSERT 2 bytes
+        (&[1, 2, b'h', b'i'], b"hi"),
+        // ADD16 offset 0, 3 values, +1 (zigzag 2)
+        (&[2, 0, 3, 2], &[11, 0, 21, 0, 31, 0]),
+        // SUMS16: 3 values 5, 5+0, 5+300 (300 = ac 02)
+        (&[3, 3, 5, 0, 0xAC, 0x02], &[5, 0, 5, 0, 0x31, 0x01]),
+        // SUMS32: 2 values 0, 70000 (= f0 a2 04)
+        (
+            &[4, 2, 0, 0xF0, 0xA2, 0x04],
+            &[0, 0, 0, 0, 0x70, 0x11, 0x01, 0],
+        ),
+        // IDS from next = 4: new (4), new (5), id 1 (code 2), new (6), id 9 (code 10), new (10)
+        (
+            &[5, 6, 4, 0, 0, 2, 0, 10, 0],
+            &[4, 0, 5, 0, 1, 0, 6, 0, 9, 0, 10, 0],
+        ),
+        // EVENTS, 2 records from next = 1: start 600 (zigzag 1200 = b0 09), 90 min, flags 2,
+        // title new (1), place new (2), four empty (code 1); then start 600 - 60 (zigzag 119),
+        // 0 min, flags 0, title new (3), place 2 (code 3), empty ×4.
+        (
+            &[
+                6, 2, 1, 0xB0, 0x09, 90, 2, 0, 0, 1, 1, 1, 1, 0x77, 0, 0, 0, 3, 1, 1, 1, 1,
+            ],
+            &[
+                0x58, 0x02, 0, 0, 90, 0, 0, 0, 2, 1, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, //
+                0x1C, 0x02, 0, 0, 0, 0, 0, 0, 0, 3, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+            ],
+        ),
+    ];
+    for (ops, expected) in cases {
+        assert_eq!(run(ops, true).as_deref(), Ok(*expected), "ops {ops:?}");
+    }
+    // Without a base (a full envelope), COPY and ADD16 are refused; so are unknown ops,
+    // overlong varints and ids beyond u16.
+    assert_eq!(run(&[0, 6, 1], false), Err(Error::BadPatch));
+    assert_eq!(run(&[2, 0, 3, 2], false), Err(Error::BadPatch));
+    assert_eq!(run(&[7], true), Err(Error::BadPatch));
+    assert_eq!(
+        run(&[1, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F], true),
+        Err(Error::BadPatch)
+    );
+    assert_eq!(
+        run(&[5, 1, 0, 0x82, 0x80, 0x04], true),
+        Err(Error::BadPatch)
+    );
+    assert_eq!(
+        run(&[6, 1, 1, 0, 0, 0x80, 0x02], true),
+        Err(Error::BadPatch)
+    );
+}
+
+/// Packing is what brings a full update under the wire budget; it must never cost bytes.
+#[test]
+fn a_packed_full_envelope_is_smaller_than_the_plain_bundle_deflated() {
+    let (sk, _) = keys(1);
+    for n in [1, 20, 200] {
+        let b = bundle_bytes(n, 3);
+        let full = seal(&b, 3, None, Some(&sk));
+        let (h, payload) = Header::decode_envelope(&full).unwrap();
+        assert_eq!(h.compression, Compression::Deflate);
+        let plain = seal::deflate(&b).len();
+        // A lone event travels as one INSERT (its 3-byte op is the only cost); from a few
+        // events on, the packed tables save at least a tenth.
+        let limit = if n == 1 { plain + 3 } else { plain * 9 / 10 };
+        assert!(
+            payload.len() <= limit,
+            "N={n}: {} vs {plain}",
+            payload.len()
+        );
     }
 }

@@ -451,7 +451,8 @@ fn format(args: &FormatArgs) -> Result<()> {
 }
 
 fn wire(args: &WireArgs) -> Result<()> {
-    use anslag_core::wire::{seal::seal, Header};
+    use anslag_core::wire::seal::{self, pack, seal};
+    use anslag_core::wire::Header;
     let (window, occurrences) = tight_window(&args.feed, args.tz)?;
     // Sequences as `anslag build` makes them (build time in seconds): 5-byte varints.
     let (seq1, seq2) = (1_795_400_000u64, 1_795_403_600u64);
@@ -484,8 +485,8 @@ fn wire(args: &WireArgs) -> Result<()> {
         Ok(out.len())
     };
     println!(
-        "Wire sizes for {} (N = {n}): signed envelopes (Ed25519), raw deflate when smaller, \
-         next bundle encoded against the base\n",
+        "Wire sizes for {} (N = {n}): signed envelopes (Ed25519), patch ops deflated when \
+         smaller, next bundle encoded against the base\n",
         args.feed.display()
     );
     println!("| what | bytes | bytes/event |");
@@ -495,8 +496,34 @@ fn wire(args: &WireArgs) -> Result<()> {
         println!("| {what} | {bytes} | {:.1} |", bytes as f64 / n as f64);
     };
     row(
-        "**anslag envelope, full** (deflate + header + signature)",
+        "**anslag envelope, full** (packed tables, zopfli deflate, header + signature)",
         full.len(),
+    );
+    // What each half of the full envelope's encoding is worth: the same header with another
+    // payload (packing off, or miniz instead of zopfli; both off = the v2 envelope).
+    let (_, payload) = Header::decode_envelope(&full).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let header_len = full.len() - payload.len();
+    let miniz = |b: &[u8]| miniz_oxide::deflate::compress_to_vec(b, 10).len();
+    let packed = pack(&base);
+    row(
+        "  same, tables not packed (bundle as is, zopfli)",
+        header_len + seal::deflate(&base).len(),
+    );
+    row(
+        "  same, packed, miniz level 10 instead of zopfli",
+        header_len + miniz(&packed),
+    );
+    row(
+        "  same, neither (bundle as is, miniz level 10: the v2 envelope)",
+        header_len + miniz(&base),
+    );
+    row(
+        "  same, packed, xz -9e instead of deflate",
+        header_len + xz9(&packed)?,
+    );
+    row(
+        "  same, packed, zstd -19 instead of deflate",
+        header_len + zstd19(&packed)?,
     );
     row("anslag bundle, uncompressed", base.len());
     row("anslag bundle, zstd -19", zstd19(&base)?);
