@@ -5,8 +5,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use chrono::NaiveDate;
 
-use crate::cmd::expand::FeedKind;
-use crate::feeds::{self, Parsed, Window};
+use crate::feeds::{self, FeedKind, Parsed, Window};
 use crate::listing::{self, BoardInfo};
 
 /// Build a bundle (.ansl) for a board from calendar and feed files.
@@ -178,22 +177,21 @@ pub fn parse_feed_bytes(
         format!("{source}: cannot tell what kind of feed this is (expected iCalendar, RSS/Atom/JSON Feed or CSV)")
     })?;
     Ok(match kind {
-        FeedKind::Ics => feeds::ics::parse_ics(&feeds::ics::decode(bytes), source, window, opts),
+        FeedKind::Ics => {
+            let (text, warning) = feeds::ics::decode(bytes);
+            with_warning(
+                source,
+                warning,
+                feeds::ics::parse_ics(&text, source, window, opts),
+            )
+        }
         FeedKind::Csv => {
             let (text, warning) = feeds::csv::decode_text(bytes);
-            let mut parsed = feeds::csv::parse_csv(&text, source, window);
-            if let Some(message) = warning {
-                parsed.diagnostics.insert(
-                    0,
-                    feeds::Diagnostic {
-                        source: source.to_string(),
-                        line: None,
-                        uid: None,
-                        message,
-                    },
-                );
-            }
-            parsed
+            with_warning(
+                source,
+                warning,
+                feeds::csv::parse_csv(&text, source, window),
+            )
         }
         FeedKind::Feed => {
             let entries = feeds::feed::parse_feed(bytes, source)
@@ -208,6 +206,22 @@ pub fn parse_feed_bytes(
             }
         }
     })
+}
+
+/// `parsed` with a whole-file warning (e.g. "not UTF-8") first, naming the file.
+fn with_warning(source: &str, warning: Option<String>, mut parsed: Parsed) -> Parsed {
+    if let Some(message) = warning {
+        parsed.diagnostics.insert(
+            0,
+            feeds::Diagnostic {
+                source: source.to_string(),
+                line: None,
+                uid: None,
+                message,
+            },
+        );
+    }
+    parsed
 }
 
 impl Cmd {

@@ -45,46 +45,7 @@ pub struct Cmd {
     pub ignore_x_wr_timezone: bool,
 }
 
-/// What a feed file holds, decided from its name and first bytes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum FeedKind {
-    /// iCalendar (`BEGIN:VCALENDAR`).
-    Ics,
-    /// RSS, Atom or JSON Feed.
-    Feed,
-    /// A spreadsheet export.
-    Csv,
-}
-
-impl FeedKind {
-    /// Sniffs the kind: content first (servers lie about names), then the extension.
-    pub fn detect(path: &Path, bytes: &[u8]) -> Option<FeedKind> {
-        let head = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-        let start = head
-            .iter()
-            .position(|b| !b.is_ascii_whitespace())
-            .unwrap_or(0);
-        let head = head.get(start..).unwrap_or_default();
-        let prefix = head.get(..15.min(head.len())).unwrap_or_default();
-        if prefix.eq_ignore_ascii_case(b"BEGIN:VCALENDAR") || prefix.starts_with(b"BEGIN:VEVENT") {
-            return Some(FeedKind::Ics);
-        }
-        if head.starts_with(b"<") || head.starts_with(b"{") {
-            return Some(FeedKind::Feed);
-        }
-        let ext = path
-            .extension()
-            .and_then(|e| e.to_str())
-            .map(str::to_ascii_lowercase);
-        match ext.as_deref() {
-            Some("ics" | "ical" | "ifb" | "icalendar") => Some(FeedKind::Ics),
-            Some("csv" | "tsv" | "txt") => Some(FeedKind::Csv),
-            Some("xml" | "rss" | "atom" | "json") => Some(FeedKind::Feed),
-            _ => None,
-        }
-    }
-}
+pub use crate::feeds::FeedKind;
 
 /// One calendar record of the output (key order is the schema's).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -195,7 +156,15 @@ pub fn expand_feeds(
             .with_context(|| format!("{name}: cannot tell what kind of feed this is"))?;
         let mut records = match kind {
             FeedKind::Ics => {
-                let text = ics::decode(bytes);
+                let (text, warning) = ics::decode(bytes);
+                if let Some(message) = warning {
+                    out.diagnostics.push(Diagnostic {
+                        source: name.clone(),
+                        line: None,
+                        uid: None,
+                        message,
+                    });
+                }
                 let e = ics::expand_ics(&text, name, window, opts);
                 out.diagnostics.extend(e.diagnostics);
                 e.occurrences

@@ -414,24 +414,12 @@ impl<'a> Row<'a> {
 /// Excel's plain "CSV" is in de/sv/da/fi) and says so in the returned warning, since Baltic and
 /// Polish exports would need 1257/1250 and only the user can tell: "save as CSV UTF-8".
 pub fn decode_text(bytes: &[u8]) -> (String, Option<String>) {
-    if let Some((enc, _)) = encoding_rs::Encoding::for_bom(bytes) {
-        let (text, _, _) = enc.decode(bytes);
-        return (text.into_owned(), None);
-    }
-    match std::str::from_utf8(bytes) {
-        Ok(s) => (s.to_owned(), None),
-        Err(_) => {
-            let (text, _, _) = encoding_rs::WINDOWS_1252.decode(bytes);
-            (
-                text.into_owned(),
-                Some(
-                    "not UTF-8: read as Windows-1252; save the sheet as \"CSV UTF-8\" if letters \
-                     look wrong"
-                        .to_owned(),
-                ),
-            )
-        }
-    }
+    let (text, windows_1252) = super::decode_text(bytes);
+    let warning = windows_1252.then(|| {
+        "not UTF-8: read as Windows-1252; save the sheet as \"CSV UTF-8\" if letters look wrong"
+            .to_owned()
+    });
+    (text.into_owned(), warning)
 }
 
 /// A date, optionally followed by a time: `2026-06-06`, `06.06.2026`, `6.6.26`, `06/06/2026`,
