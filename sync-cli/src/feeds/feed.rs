@@ -128,6 +128,8 @@ pub fn parse_feed(bytes: &[u8], source: &str) -> Result<Vec<FeedEntry>, FeedErro
 /// # Errors
 /// [`FeedError::Parse`] when the bytes are not a feed, even after salvaging.
 pub fn parse_feed_full(bytes: &[u8], source: &str) -> Result<ParsedFeed, FeedError> {
+    let coerced = coerce_json_feed_ids(bytes);
+    let bytes = coerced.as_deref().unwrap_or(bytes);
     match parse_with_feed_rs(bytes) {
         Ok(feed) => Ok(convert(feed, bytes, Vec::new())),
         Err(strict) => {
@@ -166,6 +168,44 @@ fn parse_with_feed_rs(bytes: &[u8]) -> Result<Feed, String> {
         .build()
         .parse(bytes)
         .map_err(|e| e.to_string())
+}
+
+/// A JSON Feed whose item ids are not all strings, rewritten with string ids; `None` when
+/// nothing needs changing (not JSON, or already strings).
+///
+/// JSON Feed 1.1 says a reader must coerce a non-string `id` (`"id": 123`, common from CMS
+/// plugins that use the database key) to a string. feed-rs insists on a string and rejects
+/// the whole feed otherwise, so the ids are fixed before it sees the document.
+fn coerce_json_feed_ids(bytes: &[u8]) -> Option<Vec<u8>> {
+    let head = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    if !head.trim_ascii_start().starts_with(b"{") {
+        return None;
+    }
+    let mut doc: serde_json::Value = serde_json::from_slice(head).ok()?;
+    let items = doc.get_mut("items")?.as_array_mut()?;
+    let mut changed = false;
+    for item in items
+        .iter_mut()
+        .filter_map(serde_json::Value::as_object_mut)
+    {
+        let coerced = match item.get("id") {
+            None | Some(serde_json::Value::String(_)) => continue,
+            // `null` says "no id", as a missing one does.
+            Some(serde_json::Value::Null) => None,
+            Some(serde_json::Value::Number(n)) => Some(n.to_string()),
+            Some(serde_json::Value::Bool(b)) => Some(b.to_string()),
+            Some(other) => Some(other.to_string()),
+        };
+        match coerced {
+            Some(id) => item.insert("id".to_owned(), serde_json::Value::String(id)),
+            None => item.remove("id"),
+        };
+        changed = true;
+    }
+    if !changed {
+        return None;
+    }
+    serde_json::to_vec(&doc).ok()
 }
 
 /// Cuts an ill-formed XML feed after its last complete entry and closes the open container
@@ -745,6 +785,24 @@ fn month_of(word: &str) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// JSON Feed 1.1: "If the id is presented as a number or other type, a JSON Feed reader
+    /// must coerce it to a string." feed-rs rejected the whole feed on `"id": 1`.
+    #[test]
+    fn json_feed_numeric_ids_are_coerced_to_strings() {
+        let json = br#"{"version":"https://jsonfeed.org/version/1.1","title":"J","items":[
+            {"id":1,"title":"One","content_text":"a","date_published":"2026-03-02T10:00:00Z"},
+            {"id":"two","title":"Two","content_text":"b"},
+            {"id":3.5,"title":"Three","content_text":"c"},
+            {"id":null,"title":"Four","content_text":"d"}]}"#;
+        let entries = parse_feed(json, "n.json").expect("a feed with numeric ids is read");
+        let ids: Vec<Option<&str>> = entries.iter().map(|e| e.id.as_deref()).collect();
+        assert_eq!(ids, [Some("1"), Some("two"), Some("3.5"), None]);
+        assert_eq!(entries[0].title.as_deref(), Some("One"));
+        // Documents that need nothing are passed through untouched.
+        assert!(coerce_json_feed_ids(br#"{"items":[{"id":"x"}]}"#).is_none());
+        assert!(coerce_json_feed_ids(b"<rss/>").is_none());
+    }
 
     #[test]
     fn timestamps() {
