@@ -323,11 +323,20 @@ fn expand_prints_feed_entries_and_spreadsheet_rows() {
         "Europe/Riga",
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
-    let lines: Vec<serde_json::Value> = String::from_utf8(o.stdout)
-        .unwrap()
+    let stdout = String::from_utf8(o.stdout).unwrap();
+    let lines: Vec<serde_json::Value> = stdout
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
+    // Feed entries print their keys in the schema's order (issue 4), not alphabetically.
+    let post = stdout.lines().nth(4).unwrap();
+    let keys = ["id", "title", "link", "published", "updated", "summary"];
+    let at: Vec<usize> = keys
+        .iter()
+        .map(|k| post.find(&format!("\"{k}\":")).expect(k))
+        .collect();
+    assert!(at.windows(2).all(|w| w[0] < w[1]), "{post}");
+    assert!(post.starts_with("{\"id\":"), "{post}");
     // Four spreadsheet rows in the calendar schema first, then three posts in the feed schema.
     assert_eq!(lines.len(), 7);
     assert_eq!(lines[0]["summary"], "Spotkanie koła gospodyń wiejskich");

@@ -134,7 +134,7 @@ pub struct Expanded {
     /// Calendar-schema records, sorted.
     pub records: Vec<CalendarRecord>,
     /// RSS/Atom/JSON Feed entries (feed schema), in feed order, printed after the records.
-    pub entries: Vec<serde_json::Value>,
+    pub entries: Vec<crate::feeds::feed::EntryRecord>,
     /// Warnings, in input order.
     pub diagnostics: Vec<Diagnostic>,
 }
@@ -194,8 +194,11 @@ pub fn expand_feeds(
                 // Feed entries have their own schema and keep the feed's order.
                 let entries = crate::feeds::feed::parse_feed(bytes, name)
                     .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
-                out.entries
-                    .extend(entries.iter().map(crate::feeds::feed::entry_json));
+                out.entries.extend(
+                    entries
+                        .iter()
+                        .map(crate::feeds::feed::EntryRecord::from_entry),
+                );
                 Vec::new()
             }
         };

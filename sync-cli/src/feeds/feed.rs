@@ -353,18 +353,46 @@ fn rdf_abouts(bytes: &[u8], n: usize) -> Vec<Option<String>> {
     }
 }
 
-/// The `anslag expand` record of one entry: `id, title, link, published, updated, summary`,
-/// times in UTC as `YYYY-MM-DDTHH:MM:SSZ`, missing values `null`.
+/// The `anslag expand` record of one entry, its fields in the schema's order (`id, title, link,
+/// published, updated, summary`, as issue 4 lists them): a struct rather than a
+/// `serde_json::Value`, whose map would print the keys alphabetically.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct EntryRecord {
+    /// Entry id, `null` when the feed gives none.
+    pub id: Option<String>,
+    /// Title, plain text.
+    pub title: Option<String>,
+    /// Link to the post.
+    pub link: Option<String>,
+    /// Publication time, UTC `YYYY-MM-DDTHH:MM:SSZ`.
+    pub published: Option<String>,
+    /// Update time, UTC `YYYY-MM-DDTHH:MM:SSZ`.
+    pub updated: Option<String>,
+    /// Summary, plain text.
+    pub summary: Option<String>,
+}
+
+impl EntryRecord {
+    /// The record of `entry`.
+    pub fn from_entry(entry: &FeedEntry) -> EntryRecord {
+        let time =
+            |t: &Option<DateTime<Utc>>| t.map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string());
+        EntryRecord {
+            id: entry.id.clone(),
+            title: entry.title.clone(),
+            link: entry.link.clone(),
+            published: time(&entry.published),
+            updated: time(&entry.updated),
+            summary: entry.summary.clone(),
+        }
+    }
+}
+
+/// The `anslag expand` record of one entry as a JSON value (see [`EntryRecord`]): `id, title,
+/// link, published, updated, summary`, times in UTC as `YYYY-MM-DDTHH:MM:SSZ`, missing values
+/// `null`.
 pub fn entry_json(entry: &FeedEntry) -> serde_json::Value {
-    let time = |t: &Option<DateTime<Utc>>| t.map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string());
-    serde_json::json!({
-        "id": entry.id,
-        "title": entry.title,
-        "link": entry.link,
-        "published": time(&entry.published),
-        "updated": time(&entry.updated),
-        "summary": entry.summary,
-    })
+    serde_json::to_value(EntryRecord::from_entry(entry)).unwrap_or_default()
 }
 
 /// Turns a notice into board occurrences; the one place that decides how notices show.
