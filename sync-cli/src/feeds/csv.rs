@@ -187,8 +187,18 @@ pub fn parse_csv(text: &str, source: &str, window: &Window) -> Parsed {
         uid: None,
         message,
     };
+    let delimiter = sniff_delimiter(text);
+    let (text, unclosed) = skip_unclosed_quotes(text, delimiter);
+    let text: &str = &text;
+    for line in unclosed {
+        parsed.diagnostics.push(diag(
+            Some(line),
+            "a quote opened here is never closed; row skipped (the rows after it are read)"
+                .to_owned(),
+        ));
+    }
     let mut reader = csv::ReaderBuilder::new()
-        .delimiter(sniff_delimiter(text))
+        .delimiter(delimiter)
         .has_headers(false)
         .flexible(true)
         .from_reader(text.as_bytes());
@@ -258,6 +268,99 @@ pub fn parse_csv(text: &str, source: &str, window: &Window) -> Parsed {
         }
     }
     parsed
+}
+
+/// Blanks out every row whose quoted field is never closed, and returns the 1-based lines
+/// where those quotes opened.
+///
+/// The `csv` crate reads an unclosed quote as a field running on to the next quote, or to the
+/// end of the file, so one stray `"` (a title typed as `"Talka`) would silently swallow the
+/// later rows into one title. Quoting is followed as the crate does it (a quote opens a field
+/// only at its start, `""` inside is a quote). A quote counts as never closed when the file
+/// ends inside its field, or when its field runs over a line break and the quote that ends it
+/// is not followed by a delimiter or a line end (`"Tirgus⏎2026-03-07;"Koris"` — a well-formed
+/// field with a line break, as spreadsheets write for multi-line cells, always is). The broken
+/// row, from its start to the end of the line where the quote opened, is overwritten with
+/// spaces, so it reads as an empty row, the rows after it are read normally, and byte offsets
+/// and line numbers stay those of the original.
+fn skip_unclosed_quotes(text: &str, delimiter: u8) -> (std::borrow::Cow<'_, str>, Vec<usize>) {
+    let mut lines = Vec::new();
+    let mut bytes: Option<Vec<u8>> = None;
+    let mut from = 0;
+    // Each pass fixes one unclosed quote and resumes at that row; a row can only be fixed once.
+    while let Some((row_start, quote)) =
+        unclosed_quote(bytes.as_deref().unwrap_or(text.as_bytes()), from, delimiter)
+    {
+        let buf = bytes.get_or_insert_with(|| text.as_bytes().to_vec());
+        lines.push(
+            1 + buf
+                .get(..quote)
+                .map_or(0, |b| b.iter().filter(|c| **c == b'\n').count()),
+        );
+        let line_end = buf
+            .get(quote..)
+            .and_then(|rest| rest.iter().position(|c| *c == b'\n' || *c == b'\r'))
+            .map_or(buf.len(), |p| quote + p);
+        for b in buf.get_mut(row_start..line_end).into_iter().flatten() {
+            if *b != b'\n' && *b != b'\r' {
+                *b = b' ';
+            }
+        }
+        from = row_start;
+    }
+    match bytes {
+        // Only ASCII bytes were replaced by ASCII spaces, and whole characters at that (the
+        // range starts at a row start and ends at a line break), so this is still UTF-8.
+        Some(b) => (
+            std::borrow::Cow::Owned(
+                String::from_utf8(b)
+                    .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+            ),
+            lines,
+        ),
+        None => (std::borrow::Cow::Borrowed(text), lines),
+    }
+}
+
+/// The first quoted field at or after the row starting at `from` that is never properly closed
+/// (see [`skip_unclosed_quotes`]): `(start of its row, position of the opening quote)`.
+fn unclosed_quote(bytes: &[u8], from: usize, delimiter: u8) -> Option<(usize, usize)> {
+    #[derive(Clone, Copy, PartialEq)]
+    enum State {
+        FieldStart,
+        Unquoted,
+        Quoted,
+        /// A quote inside a quoted field: the end of it, or the first half of `""`.
+        QuoteInQuoted,
+    }
+    let mut state = State::FieldStart;
+    let (mut row_start, mut quote, mut spans_lines) = (from, from, false);
+    for (i, &b) in bytes.iter().enumerate().skip(from) {
+        let line_break = b == b'\n' || b == b'\r';
+        state = match state {
+            State::Quoted if b == b'"' => State::QuoteInQuoted,
+            State::Quoted => {
+                spans_lines |= line_break;
+                State::Quoted
+            }
+            State::QuoteInQuoted if b == b'"' => State::Quoted,
+            State::QuoteInQuoted if spans_lines && b != delimiter && !line_break => {
+                return Some((row_start, quote));
+            }
+            State::FieldStart if b == b'"' => {
+                quote = i;
+                spans_lines = false;
+                State::Quoted
+            }
+            _ if b == delimiter => State::FieldStart,
+            _ if line_break => {
+                row_start = i + 1;
+                State::FieldStart
+            }
+            _ => State::Unquoted,
+        };
+    }
+    (state == State::Quoted).then_some((row_start, quote))
 }
 
 /// 1-based line of the record starting at `byte`. The `csv` crate's own line number is that
