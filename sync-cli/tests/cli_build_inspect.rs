@@ -349,3 +349,100 @@ fn expand_prints_feed_entries_and_spreadsheet_rows() {
         .unwrap()
         .starts_with("Am 12. März um 18 Uhr"));
 }
+
+/// Serves one response per request, in order, on 127.0.0.1 (`(content type, body)`, all 200).
+fn serve_each(responses: Vec<(&'static str, Vec<u8>)>) -> (String, std::thread::JoinHandle<()>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/events.ics", listener.local_addr().unwrap());
+    let handle = std::thread::spawn(move || {
+        // Responses first: zipping the other way round would wait for one more connection.
+        for ((content_type, body), stream) in responses.into_iter().zip(listener.incoming()) {
+            let mut s = stream.unwrap();
+            let mut buf = [0u8; 4096];
+            let _ = s.read(&mut buf);
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = s.write_all(head.as_bytes());
+            let _ = s.write_all(&body);
+        }
+    });
+    (url, handle)
+}
+
+/// `anslag build FEEDS --from 2026-03-27 --days 7` with its own cache directory.
+fn build_with_cache(feeds: &[&str], cache: &Path, out: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_anslag"))
+        .arg("build")
+        .args(feeds)
+        .args(["--tz", "Europe/Riga", "--from", "2026-03-27", "--days", "7"])
+        .args(["--out", out.to_str().unwrap()])
+        .env("ANSLAG_CACHE_DIR", cache)
+        .env("SOURCE_DATE_EPOCH", "1774000000")
+        .output()
+        .unwrap()
+}
+
+fn fresh_dir(name: &str) -> PathBuf {
+    let dir = tmp(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A hosting's "Maintenance" page answered with 200 used to replace the good copy in the cache
+/// (its first byte `<` made it "a feed"), and the build failed or published nothing.
+#[test]
+fn a_maintenance_page_with_status_200_does_not_replace_the_last_good_copy() {
+    let dir = fresh_dir("maintenance");
+    let cal = std::fs::read(data("foundation.ics")).unwrap();
+    let page = b"<!DOCTYPE html>\n<html><body><h1>Maintenance</h1></body></html>\n".to_vec();
+    let (url, server) = serve_each(vec![
+        ("text/calendar", cal),
+        ("text/html", page.clone()),
+        ("text/html", page),
+    ]);
+    let out = dir.join("hall.ansl");
+    let first = build_with_cache(&[&url], &dir.join("cache"), &out);
+    assert!(first.status.success(), "{}", stderr(&first));
+    assert!(stderr(&first).contains("4 events"), "{}", stderr(&first));
+    for _ in 0..2 {
+        let again = build_with_cache(&[&url], &dir.join("cache"), &out);
+        let err = stderr(&again);
+        assert!(again.status.success(), "{err}");
+        assert!(err.contains("4 events"), "{err}");
+        assert!(
+            err.contains(&format!(
+                "WARNING: feed {url} failed (not a usable copy: an HTML page"
+            )),
+            "{err}"
+        );
+        // Once, not nested: "WARNING: URL: WARNING: feed URL failed …".
+        assert_eq!(err.matches("WARNING").count(), 1, "{err}");
+    }
+    server.join().unwrap();
+}
+
+#[test]
+fn a_local_calendar_truncated_to_0_bytes_keeps_the_last_good_copy() {
+    let dir = fresh_dir("truncated");
+    let feed = dir.join("events.ics");
+    std::fs::copy(data("foundation.ics"), &feed).unwrap();
+    let out = dir.join("hall.ansl");
+    let feed = feed.to_str().unwrap();
+    let first = build_with_cache(&[feed], &dir.join("cache"), &out);
+    assert!(stderr(&first).contains("4 events"), "{}", stderr(&first));
+    std::fs::File::create(feed).unwrap();
+    let again = build_with_cache(&[feed], &dir.join("cache"), &out);
+    let err = stderr(&again);
+    assert!(again.status.success(), "{err}");
+    assert!(err.contains("4 events"), "{err}");
+    assert!(
+        err.contains(&format!(
+            "WARNING: feed {feed} failed (not a usable copy: the file is empty)"
+        )),
+        "{err}"
+    );
+}

@@ -101,8 +101,10 @@ pub fn cache_dir(option: Option<PathBuf>) -> PathBuf {
 
 /// Fetches every source concurrently (files and URLs alike), results in the order given.
 ///
-/// A new copy only replaces the cached last-good one when its kind can be told, so a server
-/// returning an error page does not poison the cache.
+/// A new copy only replaces the cached last-good one when it is a good copy
+/// ([`feeds::check::check`]: it reads as its kind and is not suddenly empty), so a server's
+/// maintenance page or a half-copied file does not poison the cache; the last good copy is
+/// used instead, with the warning in [`feeds::fetch::Fetched::warning`] for the caller to print.
 ///
 /// # Errors
 /// The async runtime cannot start, or a fetch task panicked.
@@ -122,10 +124,10 @@ pub fn fetch_all(
             let fetcher = fetcher.clone();
             // The HTTP client is blocking; each fetch gets a blocking thread, all run at once.
             tasks.spawn_blocking(move || {
-                let validate = |bytes: &[u8]| {
-                    FeedKind::detect(std::path::Path::new(&source), bytes)
+                let validate = |bytes: &[u8], last_good: Option<&[u8]>| {
+                    feeds::check::check(&source, bytes, last_good)
                         .map(|_| ())
-                        .ok_or_else(|| "not iCalendar, RSS/Atom/JSON Feed or CSV".to_string())
+                        .map_err(|e| e.to_string())
                 };
                 (i, fetcher.fetch_validated(&source, &validate))
             });
@@ -252,8 +254,9 @@ impl Cmd {
         let fetcher = feeds::fetch::Fetcher::new(cache_dir(self.cache_dir.clone()));
         for (source, fetched) in self.feeds.iter().zip(fetch_all(fetcher, &self.feeds)?) {
             let fetched = fetched.with_context(|| format!("cannot read feed {source}"))?;
+            // The warning names the feed and says the last good copy is used.
             if let Some(w) = &fetched.warning {
-                eprintln!("WARNING: {source}: {w} — using the last good copy");
+                eprintln!("{w}");
             }
             let parsed = parse_feed_bytes(
                 source,

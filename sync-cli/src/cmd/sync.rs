@@ -214,8 +214,9 @@ impl Cmd {
                     continue;
                 }
             };
+            // The warning names the feed and says the last good copy is used.
             if let Some(w) = &fetched.warning {
-                tracing::warn!("{source}: {w} — using the last good copy");
+                tracing::warn!("{w}");
             }
             let lang = feed
                 .language

@@ -204,34 +204,13 @@ pub fn parse_csv(text: &str, source: &str, window: &Window) -> Parsed {
         .from_reader(text.as_bytes());
     let mut records = reader.records();
 
-    // Header: the first non-empty row.
-    let mut columns: Vec<Option<Field>> = Vec::new();
-    for rec in records.by_ref() {
-        match rec {
-            Ok(r) if r.iter().all(|c| c.trim().is_empty()) => continue,
-            Ok(r) => {
-                columns = r.iter().map(field_of).collect();
-                break;
-            }
-            Err(e) => {
-                parsed.diagnostics.push(diag(
-                    e.position().map(|p| p.line() as usize),
-                    format!("unreadable header: {e}"),
-                ));
-                return parsed;
-            }
+    let columns = match read_header(&mut records) {
+        Ok(columns) => columns,
+        Err((line, message)) => {
+            parsed.diagnostics.push(diag(line, message));
+            return parsed;
         }
-    }
-    let has = |f: Field| columns.contains(&Some(f));
-    if !has(Field::Date) || !has(Field::Title) {
-        parsed.diagnostics.push(diag(
-            Some(1),
-            "header needs a date and a title column (e.g. \"date;title\", \"Datum;Titel\", \
-             \"datums;nosaukums\"); nothing read"
-                .to_owned(),
-        ));
-        return parsed;
-    }
+    };
 
     for rec in records {
         let rec = match rec {
@@ -268,6 +247,64 @@ pub fn parse_csv(text: &str, source: &str, window: &Window) -> Parsed {
         }
     }
     parsed
+}
+
+/// The columns of the header, the first non-empty row.
+///
+/// # Errors
+/// The line (when known) and the message when the header cannot be read or lacks a date or a
+/// title column.
+fn read_header<R: std::io::Read>(
+    records: &mut csv::StringRecordsIter<'_, R>,
+) -> Result<Vec<Option<Field>>, (Option<usize>, String)> {
+    let mut columns: Vec<Option<Field>> = Vec::new();
+    for rec in records.by_ref() {
+        match rec {
+            Ok(r) if r.iter().all(|c| c.trim().is_empty()) => continue,
+            Ok(r) => {
+                columns = r.iter().map(field_of).collect();
+                break;
+            }
+            Err(e) => {
+                return Err((
+                    e.position().map(|p| p.line() as usize),
+                    format!("unreadable header: {e}"),
+                ))
+            }
+        }
+    }
+    let has = |f: Field| columns.contains(&Some(f));
+    if !has(Field::Date) || !has(Field::Title) {
+        return Err((
+            Some(1),
+            "header needs a date and a title column (e.g. \"date;title\", \"Datum;Titel\", \
+             \"datums;nosaukums\"); nothing read"
+                .to_owned(),
+        ));
+    }
+    Ok(columns)
+}
+
+/// How many non-empty rows a sheet has under a usable header, whatever their dates: what tells
+/// a good copy of a sheet from a broken one ([`super::check`]).
+///
+/// # Errors
+/// The header cannot be read or lacks a date or a title column (the message says which).
+pub fn row_count(text: &str) -> Result<usize, String> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(sniff_delimiter(text))
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let mut records = reader.records();
+    read_header(&mut records).map_err(|(_, message)| message)?;
+    Ok(records
+        .filter(|r| {
+            r.as_ref()
+                .map_or(true, |r| r.iter().any(|c| !c.trim().is_empty()))
+        })
+        .count())
 }
 
 /// Blanks out every row whose quoted field is never closed, and returns the 1-based lines

@@ -20,9 +20,11 @@
 //!   The stored `ETag` / `Last-Modified` go out as `If-None-Match` / `If-Modified-Since`; a 304
 //!   answer is served from the cache.
 //! - When a fetch fails (network, timeout, HTTP error, oversized body, or the caller's
-//!   validator rejects the bytes, e.g. an HTML error page instead of a calendar), the last
-//!   good copy is returned with [`Fetched::from_cache_fallback`] set and a loud warning, which
-//!   is also printed to stderr. Only without any good copy is it an error.
+//!   validator rejects the bytes, e.g. an HTML error page instead of a calendar, see
+//!   [`super::check`]), the last good copy is returned with [`Fetched::from_cache_fallback`]
+//!   set and a loud warning naming the feed and the reason. The caller prints it (once: the
+//!   fetcher itself prints nothing, so `--json` output and logs stay the caller's). Only
+//!   without any good copy is it an error.
 //! - Local paths (and `file://` URLs) go through the same last-good logic: a half-copied file
 //!   on a USB stick must not blank the board either.
 
@@ -44,6 +46,9 @@ pub struct Fetcher {
     max_redirects: u32,
     agent: ureq::Agent,
 }
+
+/// Decides whether new bytes are a good copy: `validate(new, last_good)`, `Err(why)` if not.
+pub type Validator<'a> = dyn Fn(&[u8], Option<&[u8]>) -> Result<(), String> + 'a;
 
 /// Where the bytes of a [`Fetched`] came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -117,6 +122,18 @@ impl fmt::Display for FetchError {
             FetchError::Invalid { source, message } => {
                 write!(f, "{source}: not a usable feed: {message}")
             }
+        }
+    }
+}
+
+impl FetchError {
+    /// What went wrong, without the URL or path (for messages that name the feed already).
+    pub fn reason(&self) -> String {
+        match self {
+            FetchError::Status { status, .. } => format!("HTTP status {status}"),
+            FetchError::Transport { message, .. } => message.clone(),
+            FetchError::Io { source, .. } => source.to_string(),
+            FetchError::Invalid { message, .. } => format!("not a usable copy: {message}"),
         }
     }
 }
@@ -199,18 +216,19 @@ impl Fetcher {
     /// # Errors
     /// When the feed fails and there is no good copy in the cache.
     pub fn fetch(&self, url_or_path: &str) -> Result<Fetched, FetchError> {
-        self.fetch_validated(url_or_path, &|_| Ok(()))
+        self.fetch_validated(url_or_path, &|_, _| Ok(()))
     }
 
     /// Like [`Fetcher::fetch`], and new bytes only count as good (and replace the cached copy)
-    /// when `validate` accepts them, e.g. when they parse as a feed.
+    /// when `validate(new, last_good)` accepts them, e.g. when they parse as a feed and are not
+    /// suddenly empty where the last good copy was not ([`super::check::check`]).
     ///
     /// # Errors
     /// When the feed fails (or is rejected) and there is no good copy in the cache.
     pub fn fetch_validated(
         &self,
         url_or_path: &str,
-        validate: &dyn Fn(&[u8]) -> Result<(), String>,
+        validate: &Validator<'_>,
     ) -> Result<Fetched, FetchError> {
         let key = format!("{:016x}", fnv1a(url_or_path.as_bytes()));
         let mut cached = self.load(&key, url_or_path);
@@ -243,45 +261,46 @@ impl Fetcher {
                     message: "304 Not Modified but no cached copy".to_owned(),
                 },
             },
-            Ok((origin, bytes, meta)) => match validate(&bytes) {
-                Ok(()) => {
-                    let meta = meta.unwrap_or(Meta {
-                        url: url_or_path.to_owned(),
-                        etag: None,
-                        last_modified: None,
-                        content_type: None,
-                        saved_at: 0,
-                    });
-                    if let Err(e) = self.store(&key, &meta, &bytes) {
-                        // A read-only cache costs us the fallback, not this run.
-                        eprintln!(
-                            "warning: cannot keep a copy of {url_or_path} in {}: {e}",
-                            self.cache_dir.display()
-                        );
+            Ok((origin, bytes, meta)) => {
+                match validate(&bytes, cached.as_ref().map(|(_, b)| &b[..])) {
+                    Ok(()) => {
+                        let meta = meta.unwrap_or(Meta {
+                            url: url_or_path.to_owned(),
+                            etag: None,
+                            last_modified: None,
+                            content_type: None,
+                            saved_at: 0,
+                        });
+                        if let Err(e) = self.store(&key, &meta, &bytes) {
+                            // A read-only cache costs us the fallback, not this run.
+                            eprintln!(
+                                "warning: cannot keep a copy of {url_or_path} in {}: {e}",
+                                self.cache_dir.display()
+                            );
+                        }
+                        return Ok(Fetched {
+                            bytes,
+                            origin,
+                            from_cache_fallback: false,
+                            warning: None,
+                            content_type: meta.content_type,
+                        });
                     }
-                    return Ok(Fetched {
-                        bytes,
-                        origin,
-                        from_cache_fallback: false,
-                        warning: None,
-                        content_type: meta.content_type,
-                    });
+                    Err(message) => FetchError::Invalid {
+                        source: url_or_path.to_owned(),
+                        message,
+                    },
                 }
-                Err(message) => FetchError::Invalid {
-                    source: url_or_path.to_owned(),
-                    message,
-                },
-            },
+            }
             Err(e) => e,
         };
         match cached {
             Some((meta, bytes)) => {
                 let warning = format!(
-                    "WARNING: feed {url_or_path} failed ({error}); using the last good copy \
-                     from {}",
+                    "WARNING: feed {url_or_path} failed ({}); using the last good copy from {}",
+                    error.reason(),
                     describe_age(meta.saved_at)
                 );
-                eprintln!("{warning}");
                 Ok(Fetched {
                     bytes,
                     origin: Origin::LastGood,

@@ -11,6 +11,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 
 pub mod ics;
 
+pub mod check;
 pub mod csv;
 pub mod feed;
 pub mod fetch;
