@@ -446,3 +446,73 @@ fn a_local_calendar_truncated_to_0_bytes_keeps_the_last_good_copy() {
         "{err}"
     );
 }
+
+/// One unreadable feed used to abort the whole build; now it is named, left out, and the good
+/// feed's events are still published (exit status 0, see `FeedFailure` for the policy).
+#[test]
+fn a_broken_feed_is_reported_and_the_good_feeds_are_still_built() {
+    let dir = fresh_dir("one-broken");
+    let broken = dir.join("news.xml");
+    // What a CMS writes when the feed plugin crashed.
+    std::fs::write(
+        &broken,
+        "<html><body>Fatal error: feed plugin</body></html>",
+    )
+    .unwrap();
+    let unknown = dir.join("notes.bin");
+    std::fs::write(&unknown, "hello").unwrap();
+    let out = dir.join("hall.ansl");
+    let (broken, unknown) = (broken.to_str().unwrap(), unknown.to_str().unwrap());
+    let o = build_with_cache(
+        &[&data("foundation.ics"), broken, unknown],
+        &dir.join("cache"),
+        &out,
+    );
+    let err = stderr(&o);
+    assert!(o.status.success(), "{err}");
+    assert!(err.contains("4 events"), "{err}");
+    assert!(
+        err.contains(&format!(
+            "ERROR: feed {broken} could not be read (not a usable copy: "
+        )),
+        "{err}"
+    );
+    assert!(
+        err.lines().last().unwrap().starts_with(&format!(
+            "WARNING: 2 of 3 feeds could not be read and are not in this listing: {broken}, {unknown}"
+        )),
+        "{err}"
+    );
+    let inspect = anslag(&["inspect", out.to_str().unwrap(), "--json"]);
+    let report: serde_json::Value = serde_json::from_slice(&inspect.stdout).unwrap();
+    assert_eq!(report["events"].as_array().unwrap().len(), 4, "{report}");
+
+    // With no readable feed at all nothing is written: the board keeps what it has.
+    let before = std::fs::read(&out).unwrap();
+    let o = build_with_cache(&[broken, unknown], &dir.join("cache"), &out);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("no feed could be read"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(std::fs::read(&out).unwrap(), before);
+}
+
+/// Two events without UID at the same time are two events (they used to be merged as
+/// "duplicates" with equal, empty UIDs).
+#[test]
+fn events_without_uid_are_not_merged() {
+    let dir = fresh_dir("no-uid");
+    let feed = dir.join("hand-written.ics");
+    std::fs::write(
+        &feed,
+        "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nDTSTART:20260328T180000\r\nSUMMARY:Koris\r\n\
+         END:VEVENT\r\nBEGIN:VEVENT\r\nDTSTART:20260328T180000\r\nSUMMARY:Deju pulciņš\r\n\
+         END:VEVENT\r\nEND:VCALENDAR\r\n",
+    )
+    .unwrap();
+    let out = dir.join("hall.ansl");
+    let o = build_with_cache(&[feed.to_str().unwrap()], &dir.join("cache"), &out);
+    assert!(stderr(&o).contains("2 events"), "{}", stderr(&o));
+}

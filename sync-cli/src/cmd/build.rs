@@ -196,8 +196,8 @@ pub fn parse_feed_bytes(
             )
         }
         FeedKind::Feed => {
-            let entries = feeds::feed::parse_feed(bytes, source)
-                .with_context(|| format!("{source}: unreadable feed"))?;
+            // The error names the source already.
+            let entries = feeds::feed::parse_feed(bytes, source).map_err(anyhow::Error::new)?;
             let occurrences = entries
                 .iter()
                 .flat_map(|e| feeds::feed::entry_occurrences(e, window, lang_hint))
@@ -251,26 +251,44 @@ impl Cmd {
 
         let mut occurrences = Vec::new();
         let mut skipped = 0;
+        let mut failed = Vec::new();
         let fetcher = feeds::fetch::Fetcher::new(cache_dir(self.cache_dir.clone()));
+        let opts = feeds::ics::IcsOptions {
+            ignore_x_wr_timezone: false,
+        };
         for (source, fetched) in self.feeds.iter().zip(fetch_all(fetcher, &self.feeds)?) {
-            let fetched = fetched.with_context(|| format!("cannot read feed {source}"))?;
+            // One unreadable feed must not keep the others' events off the board: it is
+            // reported and left out (see `FeedFailure` for the exit status).
+            let fetched = match fetched {
+                Ok(f) => f,
+                Err(e) => {
+                    failed.push(FeedFailure::unfetchable(source, &e));
+                    continue;
+                }
+            };
             // The warning names the feed and says the last good copy is used.
             if let Some(w) = &fetched.warning {
                 eprintln!("{w}");
             }
-            let parsed = parse_feed_bytes(
-                source,
-                &fetched.bytes,
-                &window,
-                &Default::default(),
-                Some(&self.lang),
-            )?;
+            let parsed =
+                match parse_feed_bytes(source, &fetched.bytes, &window, &opts, Some(&self.lang)) {
+                    Ok(p) => p,
+                    Err(e) => {
+                        failed.push(FeedFailure::unreadable(source, &e));
+                        continue;
+                    }
+                };
             for d in &parsed.diagnostics {
                 eprintln!("warning: {d}");
             }
             skipped += parsed.diagnostics.len();
             occurrences.extend(parsed.occurrences);
         }
+        FeedFailure::check_any_read(
+            &failed,
+            self.feeds.len(),
+            &format!("nothing written, {} is left as it was", self.out.display()),
+        )?;
 
         let named = occurrences.iter().map(|o| {
             (
@@ -335,7 +353,88 @@ impl Cmd {
             info.sequence,
             if skipped > 0 { format!("; {skipped} problems reported above") } else { String::new() },
         );
+        FeedFailure::summary(&failed, self.feeds.len());
         Ok(())
+    }
+}
+
+/// A feed left out of a run (`build`, `sync`, `expand`): it could not be fetched and there is
+/// no last good copy, or what there is cannot be read.
+///
+/// Exit status policy, the same for the three commands: one failed feed does not stop the
+/// others. `build` and `sync` still publish the feeds that could be read, say which feed failed
+/// and why (when it happens and again at the end), and exit with 0, so `anslag build … &&
+/// anslag push …` keeps the board current with everything that is readable. Only when *no* feed
+/// could be read do they exit with 1 and write or push nothing: an empty listing would blank the
+/// board, while the bundle it has stays valid. `expand`, the inspection command, prints what it
+/// could read and exits with 1 when any feed failed, since its output is then incomplete.
+#[derive(Debug, Clone)]
+pub struct FeedFailure {
+    /// File or URL as given.
+    pub source: String,
+    /// Why, in a full sentence that names the feed.
+    pub message: String,
+}
+
+impl FeedFailure {
+    /// The feed could not be fetched, and there is no good copy in the cache. Printed now.
+    pub fn unfetchable(source: &str, e: &feeds::fetch::FetchError) -> FeedFailure {
+        Self::report(
+            source,
+            format!(
+                "feed {source} could not be read ({}) and there is no last good copy to fall \
+                 back on; it is left out",
+                e.reason()
+            ),
+        )
+    }
+
+    /// The bytes could not be read as a feed. Printed now.
+    pub fn unreadable(source: &str, e: &anyhow::Error) -> FeedFailure {
+        Self::report(source, format!("{e:#}; the feed is left out"))
+    }
+
+    fn report(source: &str, message: String) -> FeedFailure {
+        eprintln!("ERROR: {message}");
+        FeedFailure {
+            source: source.to_owned(),
+            message,
+        }
+    }
+
+    /// Fails when every one of `total` feeds failed: nothing is to be published then.
+    ///
+    /// # Errors
+    /// No feed could be read.
+    pub fn check_any_read(failed: &[FeedFailure], total: usize, consequence: &str) -> Result<()> {
+        if total > 0 && failed.len() >= total {
+            anyhow::bail!(
+                "no feed could be read ({}); {consequence}",
+                Self::names(failed)
+            );
+        }
+        Ok(())
+    }
+
+    /// The closing line when some feeds failed: which ones, so the last line of the output
+    /// says it (a volunteer reads the end first).
+    pub fn summary(failed: &[FeedFailure], total: usize) {
+        if !failed.is_empty() {
+            eprintln!(
+                "WARNING: {} of {total} feeds could not be read and are not in this listing: {} \
+                 (see the errors above)",
+                failed.len(),
+                Self::names(failed)
+            );
+        }
+    }
+
+    fn names(failed: &[FeedFailure]) -> String {
+        failed
+            .iter()
+            .map(|f| f.source.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 
