@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use anslag_cli::feeds::fetch::{FetchError, Fetcher, Origin};
+use anslag_cli::feeds::fetch::{FetchError, Fetcher, Origin, Validator};
 
 /// What the test server answers: status line + headers + body, or "hang" to never answer.
 type Handler = Box<dyn Fn(usize, &str) -> Option<String> + Send>;
@@ -219,12 +219,12 @@ const GOOD_ICS: &str = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:k@
     DTSTART:20260305T180000\r\nSUMMARY:Koris\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
 
 /// The validator `anslag build`, `expand` and `sync` use.
-fn real_check(source: &str) -> impl Fn(&[u8], Option<&[u8]>) -> Result<(), String> + '_ {
-    move |new, last_good| {
+fn real_check(source: &str) -> Box<Validator<'_>> {
+    Box::new(move |new, last_good| {
         anslag_cli::feeds::check::check(source, new, last_good)
             .map(|_| ())
             .map_err(|e| e.to_string())
-    }
+    })
 }
 
 #[test]

@@ -124,7 +124,7 @@ pub fn fetch_all(
             let fetcher = fetcher.clone();
             // The HTTP client is blocking; each fetch gets a blocking thread, all run at once.
             tasks.spawn_blocking(move || {
-                let validate = |bytes: &[u8], last_good: Option<&[u8]>| {
+                let validate = |bytes: &[u8], last_good: &dyn Fn() -> Option<Vec<u8>>| {
                     feeds::check::check(&source, bytes, last_good)
                         .map(|_| ())
                         .map_err(|e| e.to_string())

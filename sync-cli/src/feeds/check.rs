@@ -5,11 +5,11 @@
 //! ```
 //! use anslag_cli::feeds::check::{check, Unusable};
 //! let good = b"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:a\r\nDTSTART:20260305T180000\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
-//! assert_eq!(check("club.ics", good, None).unwrap().items, 1);
+//! assert_eq!(check("club.ics", good, || None).unwrap().items, 1);
 //! let page = b"<!DOCTYPE html><html><body>Maintenance</body></html>";
-//! assert_eq!(check("club.ics", page, Some(good)), Err(Unusable::Html));
+//! assert_eq!(check("club.ics", page, || Some(good.to_vec())), Err(Unusable::Html));
 //! let cut = &good[..60];
-//! assert_eq!(check("club.ics", cut, Some(good)), Err(Unusable::Truncated));
+//! assert_eq!(check("club.ics", cut, || Some(good.to_vec())), Err(Unusable::Truncated));
 //! ```
 //!
 //! Design notes (the rule, also in docs/FEEDS.md):
@@ -76,15 +76,20 @@ pub enum Unusable {
 }
 
 /// Checks that `bytes` are a good copy of the feed `source` (a path or URL: its extension helps
-/// tell the kind), given the last good copy, if there is one.
+/// tell the kind), given the last good copy, if there is one. `last_good` is only called when
+/// it matters (the new copy has no items): it may read megabytes from the cache.
 ///
 /// # Errors
 /// [`Unusable`] says why the copy must not replace the last good one.
-pub fn check(source: &str, bytes: &[u8], last_good: Option<&[u8]>) -> Result<Summary, Unusable> {
+pub fn check(
+    source: &str,
+    bytes: &[u8],
+    last_good: impl FnOnce() -> Option<Vec<u8>>,
+) -> Result<Summary, Unusable> {
     let summary = summarise(source, bytes)?;
     if summary.items == 0 {
-        if let Some(before) = last_good
-            .and_then(|b| summarise(source, b).ok())
+        if let Some(before) = last_good()
+            .and_then(|b| summarise(source, &b).ok())
             .filter(|s| s.items > 0)
         {
             return Err(Unusable::Emptied {
@@ -163,66 +168,79 @@ mod tests {
 
     #[test]
     fn good_copies_of_every_kind() {
-        assert_eq!(check("a.ics", CAL, None).map(|s| s.items), Ok(1));
+        assert_eq!(check("a.ics", CAL, || None).map(|s| s.items), Ok(1));
         let rss = b"<rss version=\"2.0\"><channel><title>x</title><item><title>T</title></item></channel></rss>";
         assert_eq!(
-            check("https://x.example/feed", rss, None),
+            check("https://x.example/feed", rss, || None),
             Ok(Summary {
                 kind: FeedKind::Feed,
                 items: 1
             })
         );
         assert_eq!(
-            check("a.csv", b"date;title\n2026-03-05;Talka\n\n", None).map(|s| s.items),
+            check("a.csv", b"date;title\n2026-03-05;Talka\n\n", || None).map(|s| s.items),
             Ok(1)
         );
         // An empty calendar is fine when it has always been empty.
         let empty = b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nEND:VCALENDAR\r\n";
-        assert_eq!(check("a.ics", empty, None).map(|s| s.items), Ok(0));
-        assert_eq!(check("a.ics", empty, Some(empty)).map(|s| s.items), Ok(0));
+        assert_eq!(check("a.ics", empty, || None).map(|s| s.items), Ok(0));
+        assert_eq!(
+            check("a.ics", empty, || Some(empty.to_vec())).map(|s| s.items),
+            Ok(0)
+        );
         // Fewer events is a calendar that shrank, not a broken one.
         let mut two = CAL.to_vec();
         two.splice(
             15..15,
             b"\r\nBEGIN:VEVENT\r\nUID:b\r\nEND:VEVENT".iter().copied(),
         );
-        assert_eq!(check("a.ics", CAL, Some(&two)).map(|s| s.items), Ok(1));
+        assert_eq!(
+            check("a.ics", CAL, || Some(two.clone())).map(|s| s.items),
+            Ok(1)
+        );
     }
 
     #[test]
     fn bad_copies_say_why() {
         let html = b"\n<!DOCTYPE html>\n<html><head><title>Maintenance</title></head></html>";
-        assert_eq!(check("a.ics", html, None), Err(Unusable::Html));
+        assert_eq!(check("a.ics", html, || None), Err(Unusable::Html));
         assert_eq!(
-            check("a.xml", b"<html><body>oops</body></html>", None),
+            check("a.xml", b"<html><body>oops</body></html>", || None),
             Err(Unusable::Html)
         );
-        assert_eq!(check("a.ics", b"", None), Err(Unusable::Empty));
+        assert_eq!(check("a.ics", b"", || None), Err(Unusable::Empty));
         assert_eq!(
-            check("a.ics", b"\xEF\xBB\xBF \r\n", None),
+            check("a.ics", b"\xEF\xBB\xBF \r\n", || None),
             Err(Unusable::Empty)
         );
-        assert_eq!(check("a.ics", &CAL[..70], None), Err(Unusable::Truncated));
-        assert_eq!(check("a.ics", b"hello", None), Err(Unusable::NotCalendar));
-        assert_eq!(check("a.bin", b"hello", None), Err(Unusable::UnknownKind));
+        assert_eq!(
+            check("a.ics", &CAL[..70], || None),
+            Err(Unusable::Truncated)
+        );
+        assert_eq!(
+            check("a.ics", b"hello", || None),
+            Err(Unusable::NotCalendar)
+        );
+        assert_eq!(
+            check("a.bin", b"hello", || None),
+            Err(Unusable::UnknownKind)
+        );
         assert!(matches!(
-            check("a.csv", b"when;what\n1;2\n", None),
+            check("a.csv", b"when;what\n1;2\n", || None),
             Err(Unusable::Unreadable(m)) if m.contains("date and a title")
         ));
         let frame = b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n";
         assert_eq!(
-            check("a.ics", frame, Some(CAL)),
+            check("a.ics", frame, || Some(CAL.to_vec())),
             Err(Unusable::Emptied {
                 what: "events",
                 before: 1
             })
         );
         assert_eq!(
-            check(
-                "a.csv",
-                b"date;title\n",
-                Some(b"date;title\n2026-03-05;Talka\n")
-            ),
+            check("a.csv", b"date;title\n", || Some(
+                b"date;title\n2026-03-05;Talka\n".to_vec()
+            )),
             Err(Unusable::Emptied {
                 what: "rows",
                 before: 1

@@ -47,8 +47,9 @@ pub struct Fetcher {
     agent: ureq::Agent,
 }
 
-/// Decides whether new bytes are a good copy: `validate(new, last_good)`, `Err(why)` if not.
-pub type Validator<'a> = dyn Fn(&[u8], Option<&[u8]>) -> Result<(), String> + 'a;
+/// Decides whether new bytes are a good copy: `validate(new, last_good)`, `Err(why)` if not;
+/// `last_good()` reads the cached last good copy (from disk, so only call it when needed).
+pub type Validator<'a> = dyn Fn(&[u8], &dyn Fn() -> Option<Vec<u8>>) -> Result<(), String> + 'a;
 
 /// Where the bytes of a [`Fetched`] came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -231,9 +232,12 @@ impl Fetcher {
         validate: &Validator<'_>,
     ) -> Result<Fetched, FetchError> {
         let key = format!("{:016x}", fnv1a(url_or_path.as_bytes()));
-        let mut cached = self.load(&key, url_or_path);
+        // Only the small meta file is read up front; the body (megabytes for a big calendar)
+        // only when it is served (304, fallback) or the validator asks for it.
+        let cached = self.load_meta(&key, url_or_path);
+        let cached_body = || cached.as_ref().and_then(|_| self.load_body(&key));
         let result = if is_http(url_or_path) {
-            self.fetch_http(url_or_path, cached.as_ref().map(|(m, _)| m))
+            self.fetch_http(url_or_path, cached.as_ref())
         } else {
             let path = url_or_path.strip_prefix("file://").unwrap_or(url_or_path);
             std::fs::read(path)
@@ -244,8 +248,8 @@ impl Fetcher {
                 })
         };
         let error = match result {
-            Ok((Origin::NotModified, _, _)) => match cached.take() {
-                Some((meta, bytes)) => {
+            Ok((Origin::NotModified, _, _)) => match (cached.clone(), cached_body()) {
+                (Some(meta), Some(bytes)) => {
                     return Ok(Fetched {
                         bytes,
                         origin: Origin::NotModified,
@@ -256,46 +260,44 @@ impl Fetcher {
                 }
                 // 304 without a copy cannot happen unless the cache vanished between the
                 // load and now; treat it as a failure.
-                None => FetchError::Transport {
+                _ => FetchError::Transport {
                     url: url_or_path.to_owned(),
                     message: "304 Not Modified but no cached copy".to_owned(),
                 },
             },
-            Ok((origin, bytes, meta)) => {
-                match validate(&bytes, cached.as_ref().map(|(_, b)| &b[..])) {
-                    Ok(()) => {
-                        let meta = meta.unwrap_or(Meta {
-                            url: url_or_path.to_owned(),
-                            etag: None,
-                            last_modified: None,
-                            content_type: None,
-                            saved_at: 0,
-                        });
-                        if let Err(e) = self.store(&key, &meta, &bytes) {
-                            // A read-only cache costs us the fallback, not this run.
-                            eprintln!(
-                                "warning: cannot keep a copy of {url_or_path} in {}: {e}",
-                                self.cache_dir.display()
-                            );
-                        }
-                        return Ok(Fetched {
-                            bytes,
-                            origin,
-                            from_cache_fallback: false,
-                            warning: None,
-                            content_type: meta.content_type,
-                        });
+            Ok((origin, bytes, meta)) => match validate(&bytes, &cached_body) {
+                Ok(()) => {
+                    let meta = meta.unwrap_or(Meta {
+                        url: url_or_path.to_owned(),
+                        etag: None,
+                        last_modified: None,
+                        content_type: None,
+                        saved_at: 0,
+                    });
+                    if let Err(e) = self.store(&key, &meta, &bytes) {
+                        // A read-only cache costs us the fallback, not this run.
+                        eprintln!(
+                            "warning: cannot keep a copy of {url_or_path} in {}: {e}",
+                            self.cache_dir.display()
+                        );
                     }
-                    Err(message) => FetchError::Invalid {
-                        source: url_or_path.to_owned(),
-                        message,
-                    },
+                    return Ok(Fetched {
+                        bytes,
+                        origin,
+                        from_cache_fallback: false,
+                        warning: None,
+                        content_type: meta.content_type,
+                    });
                 }
-            }
+                Err(message) => FetchError::Invalid {
+                    source: url_or_path.to_owned(),
+                    message,
+                },
+            },
             Err(e) => e,
         };
-        match cached {
-            Some((meta, bytes)) => {
+        match (cached.clone(), cached_body()) {
+            (Some(meta), Some(bytes)) => {
                 let warning = format!(
                     "WARNING: feed {url_or_path} failed ({}); using the last good copy from {}",
                     error.reason(),
@@ -309,7 +311,7 @@ impl Fetcher {
                     content_type: meta.content_type,
                 })
             }
-            None => Err(error),
+            _ => Err(error),
         }
     }
 
@@ -371,15 +373,17 @@ impl Fetcher {
         )
     }
 
-    /// The cached copy for `url`, if complete and really for this URL (hash collisions).
-    fn load(&self, key: &str, url: &str) -> Option<(Meta, Vec<u8>)> {
-        let (body, meta) = self.paths(key);
+    /// What we remember about the cached copy for `url`, if it is really for this URL (hash
+    /// collisions).
+    fn load_meta(&self, key: &str, url: &str) -> Option<Meta> {
+        let (_, meta) = self.paths(key);
         let meta: Meta = serde_json::from_slice(&std::fs::read(meta).ok()?).ok()?;
-        if meta.url != url {
-            return None;
-        }
-        let bytes = std::fs::read(body).ok()?;
-        Some((meta, bytes))
+        (meta.url == url).then_some(meta)
+    }
+
+    /// The cached body; only after [`Fetcher::load_meta`] said it is this URL's.
+    fn load_body(&self, key: &str) -> Option<Vec<u8>> {
+        std::fs::read(self.paths(key).0).ok()
     }
 
     fn store(&self, key: &str, meta: &Meta, bytes: &[u8]) -> io::Result<()> {
