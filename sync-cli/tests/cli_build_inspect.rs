@@ -7,6 +7,8 @@ fn anslag(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_anslag"))
         .args(args)
         .env("SOURCE_DATE_EPOCH", "1774000000")
+        // `expand` and `build` keep copies of what they read: not in the user's cache.
+        .env("ANSLAG_CACHE_DIR", tmp("cache"))
         .output()
         .expect("runs anslag")
 }
@@ -515,4 +517,73 @@ fn events_without_uid_are_not_merged() {
     let out = dir.join("hall.ansl");
     let o = build_with_cache(&[feed.to_str().unwrap()], &dir.join("cache"), &out);
     assert!(stderr(&o).contains("2 events"), "{}", stderr(&o));
+}
+
+/// `anslag expand` reads URLs with the same fetcher as `build`: cache, validation and
+/// last-good fallback included. An unreadable feed is named, the others are printed, and the
+/// exit status is 1 (the output is incomplete).
+#[test]
+fn expand_reads_urls_like_build_and_reports_a_broken_feed() {
+    let dir = fresh_dir("expand-url");
+    let cal = std::fs::read(data("foundation.ics")).unwrap();
+    let (url, server) = serve_each(vec![
+        ("text/calendar", cal),
+        (
+            "text/html",
+            b"<html><body>Maintenance</body></html>".to_vec(),
+        ),
+    ]);
+    let broken = dir.join("news.xml");
+    std::fs::write(&broken, "<html><body>Fatal error</body></html>").unwrap();
+    let expand = |feeds: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_anslag"))
+            .arg("expand")
+            .args(feeds)
+            .args([
+                "--from",
+                "2026-03-27",
+                "--to",
+                "2026-04-03",
+                "--tz",
+                "Europe/Riga",
+            ])
+            .env("ANSLAG_CACHE_DIR", dir.join("cache"))
+            .output()
+            .unwrap()
+    };
+    let summaries = |o: &Output| -> Vec<String> {
+        String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["summary"].to_string())
+            .collect()
+    };
+    let first = expand(&[&url]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    let want = summaries(&first);
+    assert_eq!(want.len(), 4, "{want:?}");
+    assert!(want[0].contains("Kora mēģinājums"), "{want:?}");
+
+    // The server now answers with a maintenance page: the last good copy is used, loudly.
+    let broken = broken.to_str().unwrap();
+    let second = expand(&[&url, broken]);
+    let err = stderr(&second);
+    assert_eq!(summaries(&second), want, "{err}");
+    assert!(
+        err.contains(&format!(
+            "WARNING: feed {url} failed (not a usable copy: an HTML page"
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("ERROR: feed {broken} could not be read")),
+        "{err}"
+    );
+    assert_eq!(second.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(&format!(
+            "1 of 2 feeds could not be read and are not in the output: {broken}"
+        )),
+        "{err}"
+    );
+    server.join().unwrap();
 }
