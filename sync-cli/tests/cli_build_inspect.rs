@@ -519,6 +519,52 @@ fn events_without_uid_are_not_merged() {
     assert!(stderr(&o).contains("2 events"), "{}", stderr(&o));
 }
 
+/// `anslag build --ignore-x-wr-timezone` reads a Google calendar RFC-strictly, as `anslag
+/// expand --ignore-x-wr-timezone` does: its floating times stay board time.
+#[test]
+fn build_can_ignore_x_wr_timezone_like_expand() {
+    let dir = fresh_dir("x-wr");
+    let feed = dir.join("google.ics");
+    std::fs::write(
+        &feed,
+        "BEGIN:VCALENDAR\r\nX-WR-TIMEZONE:America/New_York\r\nBEGIN:VEVENT\r\nUID:g@x\r\n\
+         DTSTART:20260328T100000\r\nSUMMARY:Call\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+    )
+    .unwrap();
+    let feed = feed.to_str().unwrap();
+    let start = |extra: &[&str]| {
+        let out = dir.join("x.ansl");
+        let o = Command::new(env!("CARGO_BIN_EXE_anslag"))
+            .args(["build", feed, "--tz", "Europe/Riga", "--from", "2026-03-27"])
+            .args(["--out", out.to_str().unwrap()])
+            .args(extra)
+            .env("ANSLAG_CACHE_DIR", dir.join("cache"))
+            .env("SOURCE_DATE_EPOCH", "1774000000")
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", stderr(&o));
+        let o = anslag(&["inspect", "--json", out.to_str().unwrap()]);
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        v["events"][0]["start"].as_str().unwrap().to_owned()
+    };
+    // 10:00 in New York (EDT, UTC-4) is 16:00 in Riga (EET, UTC+2) on 28 March 2026.
+    assert_eq!(start(&[]), "2026-03-28T16:00");
+    assert_eq!(start(&["--ignore-x-wr-timezone"]), "2026-03-28T10:00");
+    let expand = |extra: &[&str]| {
+        let o = Command::new(env!("CARGO_BIN_EXE_anslag"))
+            .args(["expand", feed, "--tz", "Europe/Riga"])
+            .args(["--from", "2026-03-27", "--to", "2026-03-30"])
+            .args(extra)
+            .env("ANSLAG_CACHE_DIR", dir.join("cache"))
+            .output()
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        v["start"].as_str().unwrap().to_owned()
+    };
+    assert_eq!(expand(&[]), "2026-03-28T16:00:00");
+    assert_eq!(expand(&["--ignore-x-wr-timezone"]), "2026-03-28T10:00:00");
+}
+
 /// `anslag expand` reads URLs with the same fetcher as `build`: cache, validation and
 /// last-good fallback included. An unreadable feed is named, the others are printed, and the
 /// exit status is 1 (the output is incomplete).

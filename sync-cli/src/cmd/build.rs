@@ -68,6 +68,9 @@ pub struct Cmd {
     /// Minutes until a fresher bundle is expected; later the board shows a "stale" note.
     #[arg(long, value_name = "MINUTES", default_value_t = 24 * 60)]
     pub refresh: u32,
+    /// Read calendars RFC-strictly: ignore Google's X-WR-TIMEZONE (as `anslag expand` does).
+    #[arg(long)]
+    pub ignore_x_wr_timezone: bool,
 }
 
 /// Parses a time-zone name with a helpful error.
@@ -254,7 +257,7 @@ impl Cmd {
         let mut failed = Vec::new();
         let fetcher = feeds::fetch::Fetcher::new(cache_dir(self.cache_dir.clone()));
         let opts = feeds::ics::IcsOptions {
-            ignore_x_wr_timezone: false,
+            ignore_x_wr_timezone: self.ignore_x_wr_timezone,
         };
         for (source, fetched) in self.feeds.iter().zip(fetch_all(fetcher, &self.feeds)?) {
             // One unreadable feed must not keep the others' events off the board: it is
