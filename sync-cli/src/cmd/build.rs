@@ -14,8 +14,10 @@ use crate::listing::{self, BoardInfo};
 /// (dated by the dates written in them, when there are any), spreadsheet rows become events.
 /// Every occurrence in the window is converted to the board's wall-clock time (DST-correct)
 /// and stored in the compact format the kiosk reads in place. Bad items are reported as
-/// warnings with file, line and UID, and skipped; the rest is still built. Nothing is written
-/// unless the whole build succeeds, so the previous bundle stays in place.
+/// warnings with file, line and UID, and skipped; the rest is still built. A feed that cannot
+/// be read at all is reported and left out, the others are still built (exit status 0; see
+/// [`FeedFailure`]). Nothing is written unless the build succeeds, and nothing when no feed
+/// could be read, so the previous bundle stays in place.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
 Examples:
@@ -26,8 +28,9 @@ Examples:
 Reproducible builds: set SOURCE_DATE_EPOCH to fix the build time (and the default sequence).")]
 pub struct Cmd {
     /// Feeds to read, as files or http(s) URLs: iCalendar (.ics), RSS/Atom/JSON Feed, or
-    /// spreadsheets saved as CSV. They are fetched concurrently; a feed that fails is replaced
-    /// by its last good copy from the cache, with a warning.
+    /// spreadsheets saved as CSV. They are fetched concurrently; a feed that fails (or sends
+    /// something that is not a good copy, e.g. an HTML page) is replaced by its last good copy
+    /// from the cache, with a warning; one without a good copy is left out, with an error.
     #[arg(required = true, value_name = "FEED")]
     pub feeds: Vec<String>,
     /// Where fetched feeds are cached (ETag/Last-Modified, last good copies)
@@ -233,7 +236,7 @@ impl Cmd {
     /// Runs the command.
     ///
     /// # Errors
-    /// A feed cannot be read, the options are inconsistent, or the output cannot be written.
+    /// No feed could be read, the options are inconsistent, or the output cannot be written.
     pub fn run(self) -> Result<()> {
         let created_at = build_time()?;
         let from = match self.from {
