@@ -88,13 +88,21 @@ fn days_since_epoch(d: NaiveDate) -> i64 {
 }
 
 /// Occurrences as core events, sorted canonically and with duplicates (same UID and start,
-/// e.g. the same calendar subscribed twice) removed.
+/// e.g. the same calendar subscribed twice) removed; the first one, in feed order, is kept.
+///
+/// An occurrence without a UID is never a duplicate: two UID-less events at the same time are
+/// two events (a hand-written calendar, a spreadsheet with an empty id column), and merging
+/// them would silently drop one. Within one feed the same UID and start is a duplicate too:
+/// RFC 5545 identifies an instance by UID and RECURRENCE-ID, i.e. its start.
 pub fn events(occurrences: &[Occurrence]) -> Result<Vec<EventSpec<'_>>> {
-    let mut sorted: Vec<&Occurrence> = occurrences.iter().collect();
+    let mut seen = std::collections::HashSet::new();
+    let mut sorted: Vec<&Occurrence> = occurrences
+        .iter()
+        .filter(|o| o.uid.is_empty() || seen.insert((o.uid.as_str(), o.start)))
+        .collect();
     sorted.sort_by(|a, b| {
         (a.start, &a.uid, a.end, &a.summary).cmp(&(b.start, &b.uid, b.end, &b.summary))
     });
-    sorted.dedup_by(|a, b| a.uid == b.uid && a.start == b.start);
     sorted
         .into_iter()
         .map(|o| {
@@ -244,6 +252,42 @@ mod tests {
         )]);
         assert_eq!(w.len(), 1, "{w:?}");
         assert!(w[0].contains("UID s1") && w[0].contains("U+1F389"), "{w:?}");
+    }
+
+    fn occ(uid: &str, summary: &str, start: &str) -> Occurrence {
+        let start = NaiveDateTime::parse_from_str(start, "%Y-%m-%dT%H:%M").unwrap();
+        Occurrence {
+            uid: uid.to_owned(),
+            summary: summary.to_owned(),
+            location: String::new(),
+            description: String::new(),
+            category: String::new(),
+            url: String::new(),
+            language: String::new(),
+            start,
+            end: start,
+            all_day: false,
+            floating: true,
+            cancelled: false,
+            date_from_text: false,
+        }
+    }
+
+    #[test]
+    fn duplicates_are_same_uid_and_start_but_never_empty_uids() {
+        let all = [
+            // Feed 1.
+            occ("", "Koris", "2026-03-05T18:00"),
+            occ("", "Deju pulciņš", "2026-03-05T18:00"),
+            occ("a@x", "Talka", "2026-03-06T10:00"),
+            // Feed 2: the same event subscribed twice, with an edited title; and a UID
+            // repeated at another start (another instance).
+            occ("a@x", "Talka (edited)", "2026-03-06T10:00"),
+            occ("a@x", "Talka", "2026-03-13T10:00"),
+        ];
+        let titles: Vec<&str> = events(&all).unwrap().iter().map(|e| e.title).collect();
+        // Both UID-less events stay; of the duplicate, the first feed's copy is kept.
+        assert_eq!(titles, ["Deju pulciņš", "Koris", "Talka", "Talka"]);
     }
 
     #[test]

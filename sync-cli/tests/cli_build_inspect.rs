@@ -7,6 +7,8 @@ fn anslag(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_anslag"))
         .args(args)
         .env("SOURCE_DATE_EPOCH", "1774000000")
+        // `expand` and `build` keep copies of what they read: not in the user's cache.
+        .env("ANSLAG_CACHE_DIR", tmp("cache"))
         .output()
         .expect("runs anslag")
 }
@@ -323,11 +325,20 @@ fn expand_prints_feed_entries_and_spreadsheet_rows() {
         "Europe/Riga",
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
-    let lines: Vec<serde_json::Value> = String::from_utf8(o.stdout)
-        .unwrap()
+    let stdout = String::from_utf8(o.stdout).unwrap();
+    let lines: Vec<serde_json::Value> = stdout
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
+    // Feed entries print their keys in the schema's order (issue 4), not alphabetically.
+    let post = stdout.lines().nth(4).unwrap();
+    let keys = ["id", "title", "link", "published", "updated", "summary"];
+    let at: Vec<usize> = keys
+        .iter()
+        .map(|k| post.find(&format!("\"{k}\":")).expect(k))
+        .collect();
+    assert!(at.windows(2).all(|w| w[0] < w[1]), "{post}");
+    assert!(post.starts_with("{\"id\":"), "{post}");
     // Four spreadsheet rows in the calendar schema first, then three posts in the feed schema.
     assert_eq!(lines.len(), 7);
     assert_eq!(lines[0]["summary"], "Spotkanie koła gospodyń wiejskich");
@@ -339,4 +350,286 @@ fn expand_prints_feed_entries_and_spreadsheet_rows() {
         .as_str()
         .unwrap()
         .starts_with("Am 12. März um 18 Uhr"));
+}
+
+/// Serves one response per request, in order, on 127.0.0.1 (`(content type, body)`, all 200).
+fn serve_each(responses: Vec<(&'static str, Vec<u8>)>) -> (String, std::thread::JoinHandle<()>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/events.ics", listener.local_addr().unwrap());
+    let handle = std::thread::spawn(move || {
+        // Responses first: zipping the other way round would wait for one more connection.
+        for ((content_type, body), stream) in responses.into_iter().zip(listener.incoming()) {
+            let mut s = stream.unwrap();
+            let mut buf = [0u8; 4096];
+            let _ = s.read(&mut buf);
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = s.write_all(head.as_bytes());
+            let _ = s.write_all(&body);
+        }
+    });
+    (url, handle)
+}
+
+/// `anslag build FEEDS --from 2026-03-27 --days 7` with its own cache directory.
+fn build_with_cache(feeds: &[&str], cache: &Path, out: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_anslag"))
+        .arg("build")
+        .args(feeds)
+        .args(["--tz", "Europe/Riga", "--from", "2026-03-27", "--days", "7"])
+        .args(["--out", out.to_str().unwrap()])
+        .env("ANSLAG_CACHE_DIR", cache)
+        .env("SOURCE_DATE_EPOCH", "1774000000")
+        .output()
+        .unwrap()
+}
+
+fn fresh_dir(name: &str) -> PathBuf {
+    let dir = tmp(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A hosting's "Maintenance" page answered with 200 used to replace the good copy in the cache
+/// (its first byte `<` made it "a feed"), and the build failed or published nothing.
+#[test]
+fn a_maintenance_page_with_status_200_does_not_replace_the_last_good_copy() {
+    let dir = fresh_dir("maintenance");
+    let cal = std::fs::read(data("foundation.ics")).unwrap();
+    let page = b"<!DOCTYPE html>\n<html><body><h1>Maintenance</h1></body></html>\n".to_vec();
+    let (url, server) = serve_each(vec![
+        ("text/calendar", cal),
+        ("text/html", page.clone()),
+        ("text/html", page),
+    ]);
+    let out = dir.join("hall.ansl");
+    let first = build_with_cache(&[&url], &dir.join("cache"), &out);
+    assert!(first.status.success(), "{}", stderr(&first));
+    assert!(stderr(&first).contains("4 events"), "{}", stderr(&first));
+    for _ in 0..2 {
+        let again = build_with_cache(&[&url], &dir.join("cache"), &out);
+        let err = stderr(&again);
+        assert!(again.status.success(), "{err}");
+        assert!(err.contains("4 events"), "{err}");
+        assert!(
+            err.contains(&format!(
+                "WARNING: feed {url} failed (not a usable copy: an HTML page"
+            )),
+            "{err}"
+        );
+        // Once, not nested: "WARNING: URL: WARNING: feed URL failed …".
+        assert_eq!(err.matches("WARNING").count(), 1, "{err}");
+    }
+    server.join().unwrap();
+}
+
+#[test]
+fn a_local_calendar_truncated_to_0_bytes_keeps_the_last_good_copy() {
+    let dir = fresh_dir("truncated");
+    let feed = dir.join("events.ics");
+    std::fs::copy(data("foundation.ics"), &feed).unwrap();
+    let out = dir.join("hall.ansl");
+    let feed = feed.to_str().unwrap();
+    let first = build_with_cache(&[feed], &dir.join("cache"), &out);
+    assert!(stderr(&first).contains("4 events"), "{}", stderr(&first));
+    std::fs::File::create(feed).unwrap();
+    let again = build_with_cache(&[feed], &dir.join("cache"), &out);
+    let err = stderr(&again);
+    assert!(again.status.success(), "{err}");
+    assert!(err.contains("4 events"), "{err}");
+    assert!(
+        err.contains(&format!(
+            "WARNING: feed {feed} failed (not a usable copy: the file is empty)"
+        )),
+        "{err}"
+    );
+}
+
+/// One unreadable feed used to abort the whole build; now it is named, left out, and the good
+/// feed's events are still published (exit status 0, see `FeedFailure` for the policy).
+#[test]
+fn a_broken_feed_is_reported_and_the_good_feeds_are_still_built() {
+    let dir = fresh_dir("one-broken");
+    let broken = dir.join("news.xml");
+    // What a CMS writes when the feed plugin crashed.
+    std::fs::write(
+        &broken,
+        "<html><body>Fatal error: feed plugin</body></html>",
+    )
+    .unwrap();
+    let unknown = dir.join("notes.bin");
+    std::fs::write(&unknown, "hello").unwrap();
+    let out = dir.join("hall.ansl");
+    let (broken, unknown) = (broken.to_str().unwrap(), unknown.to_str().unwrap());
+    let o = build_with_cache(
+        &[&data("foundation.ics"), broken, unknown],
+        &dir.join("cache"),
+        &out,
+    );
+    let err = stderr(&o);
+    assert!(o.status.success(), "{err}");
+    assert!(err.contains("4 events"), "{err}");
+    assert!(
+        err.contains(&format!(
+            "ERROR: feed {broken} could not be read (not a usable copy: "
+        )),
+        "{err}"
+    );
+    assert!(
+        err.lines().last().unwrap().starts_with(&format!(
+            "WARNING: 2 of 3 feeds could not be read and are not in this listing: {broken}, {unknown}"
+        )),
+        "{err}"
+    );
+    let inspect = anslag(&["inspect", out.to_str().unwrap(), "--json"]);
+    let report: serde_json::Value = serde_json::from_slice(&inspect.stdout).unwrap();
+    assert_eq!(report["events"].as_array().unwrap().len(), 4, "{report}");
+
+    // With no readable feed at all nothing is written: the board keeps what it has.
+    let before = std::fs::read(&out).unwrap();
+    let o = build_with_cache(&[broken, unknown], &dir.join("cache"), &out);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("no feed could be read"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(std::fs::read(&out).unwrap(), before);
+}
+
+/// Two events without UID at the same time are two events (they used to be merged as
+/// "duplicates" with equal, empty UIDs).
+#[test]
+fn events_without_uid_are_not_merged() {
+    let dir = fresh_dir("no-uid");
+    let feed = dir.join("hand-written.ics");
+    std::fs::write(
+        &feed,
+        "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nDTSTART:20260328T180000\r\nSUMMARY:Koris\r\n\
+         END:VEVENT\r\nBEGIN:VEVENT\r\nDTSTART:20260328T180000\r\nSUMMARY:Deju pulciņš\r\n\
+         END:VEVENT\r\nEND:VCALENDAR\r\n",
+    )
+    .unwrap();
+    let out = dir.join("hall.ansl");
+    let o = build_with_cache(&[feed.to_str().unwrap()], &dir.join("cache"), &out);
+    assert!(stderr(&o).contains("2 events"), "{}", stderr(&o));
+}
+
+/// `anslag build --ignore-x-wr-timezone` reads a Google calendar RFC-strictly, as `anslag
+/// expand --ignore-x-wr-timezone` does: its floating times stay board time.
+#[test]
+fn build_can_ignore_x_wr_timezone_like_expand() {
+    let dir = fresh_dir("x-wr");
+    let feed = dir.join("google.ics");
+    std::fs::write(
+        &feed,
+        "BEGIN:VCALENDAR\r\nX-WR-TIMEZONE:America/New_York\r\nBEGIN:VEVENT\r\nUID:g@x\r\n\
+         DTSTART:20260328T100000\r\nSUMMARY:Call\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+    )
+    .unwrap();
+    let feed = feed.to_str().unwrap();
+    let start = |extra: &[&str]| {
+        let out = dir.join("x.ansl");
+        let o = Command::new(env!("CARGO_BIN_EXE_anslag"))
+            .args(["build", feed, "--tz", "Europe/Riga", "--from", "2026-03-27"])
+            .args(["--out", out.to_str().unwrap()])
+            .args(extra)
+            .env("ANSLAG_CACHE_DIR", dir.join("cache"))
+            .env("SOURCE_DATE_EPOCH", "1774000000")
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", stderr(&o));
+        let o = anslag(&["inspect", "--json", out.to_str().unwrap()]);
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        v["events"][0]["start"].as_str().unwrap().to_owned()
+    };
+    // 10:00 in New York (EDT, UTC-4) is 16:00 in Riga (EET, UTC+2) on 28 March 2026.
+    assert_eq!(start(&[]), "2026-03-28T16:00");
+    assert_eq!(start(&["--ignore-x-wr-timezone"]), "2026-03-28T10:00");
+    let expand = |extra: &[&str]| {
+        let o = Command::new(env!("CARGO_BIN_EXE_anslag"))
+            .args(["expand", feed, "--tz", "Europe/Riga"])
+            .args(["--from", "2026-03-27", "--to", "2026-03-30"])
+            .args(extra)
+            .env("ANSLAG_CACHE_DIR", dir.join("cache"))
+            .output()
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        v["start"].as_str().unwrap().to_owned()
+    };
+    assert_eq!(expand(&[]), "2026-03-28T16:00:00");
+    assert_eq!(expand(&["--ignore-x-wr-timezone"]), "2026-03-28T10:00:00");
+}
+
+/// `anslag expand` reads URLs with the same fetcher as `build`: cache, validation and
+/// last-good fallback included. An unreadable feed is named, the others are printed, and the
+/// exit status is 1 (the output is incomplete).
+#[test]
+fn expand_reads_urls_like_build_and_reports_a_broken_feed() {
+    let dir = fresh_dir("expand-url");
+    let cal = std::fs::read(data("foundation.ics")).unwrap();
+    let (url, server) = serve_each(vec![
+        ("text/calendar", cal),
+        (
+            "text/html",
+            b"<html><body>Maintenance</body></html>".to_vec(),
+        ),
+    ]);
+    let broken = dir.join("news.xml");
+    std::fs::write(&broken, "<html><body>Fatal error</body></html>").unwrap();
+    let expand = |feeds: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_anslag"))
+            .arg("expand")
+            .args(feeds)
+            .args([
+                "--from",
+                "2026-03-27",
+                "--to",
+                "2026-04-03",
+                "--tz",
+                "Europe/Riga",
+            ])
+            .env("ANSLAG_CACHE_DIR", dir.join("cache"))
+            .output()
+            .unwrap()
+    };
+    let summaries = |o: &Output| -> Vec<String> {
+        String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["summary"].to_string())
+            .collect()
+    };
+    let first = expand(&[&url]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    let want = summaries(&first);
+    assert_eq!(want.len(), 4, "{want:?}");
+    assert!(want[0].contains("Kora mēģinājums"), "{want:?}");
+
+    // The server now answers with a maintenance page: the last good copy is used, loudly.
+    let broken = broken.to_str().unwrap();
+    let second = expand(&[&url, broken]);
+    let err = stderr(&second);
+    assert_eq!(summaries(&second), want, "{err}");
+    assert!(
+        err.contains(&format!(
+            "WARNING: feed {url} failed (not a usable copy: an HTML page"
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("ERROR: feed {broken} could not be read")),
+        "{err}"
+    );
+    assert_eq!(second.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(&format!(
+            "1 of 2 feeds could not be read and are not in the output: {broken}"
+        )),
+        "{err}"
+    );
+    server.join().unwrap();
 }

@@ -90,6 +90,37 @@ fn bad_rows_are_reported_with_line_and_skipped() {
         .starts_with("t.csv:3: row skipped: unreadable date"));
 }
 
+/// The `csv` crate reads an unclosed quote as a field up to the end of the file: one stray `"`
+/// used to swallow every later row into one title, silently.
+#[test]
+fn unclosed_quote_is_reported_where_it_opened_and_later_rows_are_read() {
+    let text = "date;title;place\r\n\
+                2026-03-05;Talka;\"Parks\r\nrīta pusē\"\r\n\
+                2026-03-06;\"Tirgus;Laukums\r\n\
+                2026-03-07;Koris;\"Zāle \"\"A\"\"\"\r\n\
+                2026-03-08;Deju vakars;\"Zāle B\r\n";
+    let parsed = parse_csv(text, "q.csv", &window("2026-01-01", "2027-01-01"));
+    let titles: Vec<(&str, &str)> = parsed
+        .occurrences
+        .iter()
+        .map(|o| (o.summary.as_str(), o.location.as_str()))
+        .collect();
+    assert_eq!(
+        titles,
+        [("Talka", "Parks\r\nrīta pusē"), ("Koris", "Zāle \"A\""),]
+    );
+    let d: Vec<String> = parsed.diagnostics.iter().map(|d| d.to_string()).collect();
+    assert_eq!(d.len(), 2, "{d:?}");
+    assert!(
+        d[0].starts_with("q.csv:4: a quote opened here is never closed"),
+        "{d:?}"
+    );
+    assert!(
+        d[1].starts_with("q.csv:6: a quote opened here is never closed"),
+        "{d:?}"
+    );
+}
+
 #[test]
 fn header_without_date_or_title_reads_nothing() {
     let parsed = parse_csv(

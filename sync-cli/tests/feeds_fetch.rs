@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use anslag_cli::feeds::fetch::{FetchError, Fetcher, Origin};
+use anslag_cli::feeds::fetch::{FetchError, Fetcher, Origin, Validator};
 
 /// What the test server answers: status line + headers + body, or "hang" to never answer.
 type Handler = Box<dyn Fn(usize, &str) -> Option<String> + Send>;
@@ -215,32 +215,85 @@ fn timeout_falls_back_and_is_quick() {
     assert_eq!(got.bytes, b"v1");
 }
 
+const GOOD_ICS: &str = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:k@x\r\n\
+    DTSTART:20260305T180000\r\nSUMMARY:Koris\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+
+/// The validator `anslag build`, `expand` and `sync` use.
+fn real_check(source: &str) -> Box<Validator<'_>> {
+    Box::new(move |new, last_good| {
+        anslag_cli::feeds::check::check(source, new, last_good)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    })
+}
+
 #[test]
 fn rejected_bytes_do_not_replace_the_good_copy() {
+    // A calendar, then the hosting's "Maintenance" page with status 200, then a calendar cut
+    // short, then an empty calendar frame (where there were events): none is a good copy.
     let server = serve(Box::new(|n, _| {
-        Some(if n == 0 {
-            response("200 OK", &[], "BEGIN:VCALENDAR good")
-        } else {
-            response("200 OK", &[], "<html>maintenance</html>")
+        Some(match n {
+            0 => response("200 OK", &[], GOOD_ICS),
+            1 => response(
+                "200 OK",
+                &[("Content-Type", "text/html")],
+                "<!DOCTYPE html>\n<html><body><h1>Maintenance</h1></body></html>",
+            ),
+            2 => response("200 OK", &[], &GOOD_ICS[..60]),
+            _ => response("200 OK", &[], "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"),
         })
     }));
     let cache = tempfile::tempdir().expect("tempdir");
     let f = Fetcher::new(cache.path());
     let url = format!("{}/cal.ics", server.base);
-    let is_ics = |b: &[u8]| {
-        if b.starts_with(b"BEGIN:VCALENDAR") {
-            Ok(())
-        } else {
-            Err("not iCalendar".to_owned())
-        }
-    };
-    f.fetch_validated(&url, &is_ics).expect("first");
-    let got = f.fetch_validated(&url, &is_ics).expect("fallback");
+    let check = real_check(&url);
+    let first = f.fetch_validated(&url, &check).expect("first");
+    assert!(!first.from_cache_fallback);
+    for why in [
+        "an HTML page",
+        "cut short",
+        "no events at all, where the last good copy had 1",
+    ] {
+        let got = f.fetch_validated(&url, &check).expect("fallback");
+        assert!(got.from_cache_fallback, "{why}");
+        // And the cache still holds the good copy for the next failure.
+        assert_eq!(got.bytes, GOOD_ICS.as_bytes(), "{why}");
+        let warning = got.warning.expect("warning");
+        assert!(
+            warning.starts_with(&format!("WARNING: feed {url} failed (not a usable copy: ")),
+            "{warning}"
+        );
+        assert!(warning.contains(why), "{warning}");
+        // The feed is named once, not nested ("URL: WARNING: feed URL ...").
+        assert_eq!(warning.matches(&url).count(), 1, "{warning}");
+    }
+}
+
+#[test]
+fn a_local_file_truncated_to_nothing_keeps_the_good_copy() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("events.ics");
+    std::fs::write(&path, GOOD_ICS).expect("write");
+    let f = Fetcher::new(dir.path().join("cache"));
+    let p = path.to_str().expect("utf-8 path");
+    let check = real_check(p);
+    assert_eq!(
+        f.fetch_validated(p, &check).expect("file").origin,
+        Origin::File
+    );
+    // A copy to a USB stick that was pulled out too early.
+    std::fs::File::create(&path).expect("truncate");
+    let got = f.fetch_validated(p, &check).expect("fallback");
     assert!(got.from_cache_fallback);
-    assert_eq!(got.bytes, b"BEGIN:VCALENDAR good");
-    // And the cache still holds the good copy for the next failure.
-    let again = f.fetch_validated(&url, &is_ics).expect("fallback again");
-    assert_eq!(again.bytes, b"BEGIN:VCALENDAR good");
+    assert_eq!(got.bytes, GOOD_ICS.as_bytes());
+    assert!(got.warning.expect("warning").contains("the file is empty"));
+    // Without a good copy it is an error that says why.
+    match Fetcher::new(dir.path().join("other-cache")).fetch_validated(p, &check) {
+        Err(e @ FetchError::Invalid { .. }) => {
+            assert!(e.to_string().contains("the file is empty"), "{e}")
+        }
+        other => panic!("expected an invalid-copy error, got {other:?}"),
+    }
 }
 
 #[test]

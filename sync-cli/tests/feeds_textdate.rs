@@ -62,6 +62,62 @@ fn sample_posts_match_human_reading() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
+/// The time forms of issue 4 ("um 18 Uhr", "plkst. 18.00", "kl. 18.00", "klo 18") inside the
+/// kind of sentence a community post is made of, not only in isolation (the unit tests):
+/// the time must be found and attached to the date before it, and nothing else in the
+/// sentence (prices, house numbers, counts) may be taken for a date or a time.
+#[test]
+fn times_are_found_in_realistic_post_sentences() {
+    let published = day("2026-03-01");
+    let cases = [
+        (
+            "de",
+            "Liebe Nachbarn, am 14. Juni um 18 Uhr feiern wir im Gemeindesaal (Hauptstraße 12) \
+             unser Sommerfest. Eintritt 5 Euro, Kuchenspenden sind willkommen!",
+            "2026-06-14",
+            "18:00",
+        ),
+        (
+            "lv",
+            "Aicinām visus uz pavasara talku 2026. gada 25. aprīlī plkst. 10.00 pie kultūras \
+             nama. Līdzi ņemiet cimdus, grābekļus nodrošināsim 30 dalībniekiem.",
+            "2026-04-25",
+            "10:00",
+        ),
+        (
+            "sv",
+            "Välkomna till föreningens årsmöte den 14 mars kl. 18.00 i Folkets hus, Storgatan \
+             3. Kaffe och kaka serveras för 20 kr.",
+            "2026-03-14",
+            "18:00",
+        ),
+        (
+            "fi",
+            "Kylätoimikunnan kevätkokous pidetään 14. maaliskuuta klo 18 seurantalolla. \
+             Tervetuloa kaikki 12 kylän asukkaat!",
+            "2026-03-14",
+            "18:00",
+        ),
+    ];
+    for (lang, text, date, time) in cases {
+        let found = find_dates(text, published);
+        let got: Vec<(String, Option<String>)> = found
+            .iter()
+            .map(|f| {
+                (
+                    f.date.to_string(),
+                    f.time.map(|t| t.format("%H:%M").to_string()),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [(date.to_owned(), Some(time.to_owned()))],
+            "{lang}: {text}"
+        );
+    }
+}
+
 #[test]
 fn post_with_dates_becomes_date_from_text_occurrences() {
     let entry = FeedEntry {

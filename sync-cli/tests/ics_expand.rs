@@ -23,7 +23,7 @@ fn cal(body: &str) -> String {
 }
 
 fn run_opts(ics: &str, w: &Window, opts: &IcsOptions) -> (Vec<CalendarRecord>, Vec<Diagnostic>) {
-    let e = expand_feeds(&[("t.ics".into(), ics.as_bytes().to_vec())], w, opts).expect("expand");
+    let e = expand_feeds(&[("t.ics".into(), ics.as_bytes().to_vec())], w, opts);
     (e.records, e.diagnostics)
 }
 
@@ -293,8 +293,7 @@ fn duplicates_across_feeds_appear_once() {
         ],
         &w,
         &IcsOptions::default(),
-    )
-    .expect("expand");
+    );
     let got: Vec<_> = e
         .records
         .iter()
@@ -314,6 +313,37 @@ fn json_schema_and_order() {
     );
 }
 
+/// Outlook and other Windows programs write 8-bit calendars in Windows-1252: 0x80 is `€`,
+/// 0x96 `–`, 0x84/0x93 `„“`. Read as Latin-1 those would be invisible control characters.
+#[test]
+fn non_utf8_calendar_is_windows_1252_and_says_so() {
+    let mut ics = b"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:w\r\nDTSTART:20260105T100000\r\n\
+SUMMARY:Eintritt 5\x80 \x96 Caf\xe9 \x84Fest\x93\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+        .to_vec();
+    let w = window("2026-01-01", "2026-02-01", "Europe/Berlin");
+    let e = expand_feeds(
+        &[("outlook.ics".into(), ics.clone())],
+        &w,
+        &IcsOptions::default(),
+    );
+    assert_eq!(
+        e.records[0].summary.as_deref(),
+        Some("Eintritt 5€ – Café „Fest“")
+    );
+    assert_eq!(e.diagnostics.len(), 1, "{:?}", e.diagnostics);
+    let warning = e.diagnostics[0].to_string();
+    assert!(
+        warning.starts_with("outlook.ics: not UTF-8: read as Windows-1252"),
+        "{warning}"
+    );
+    // UTF-8 input is read as is, without a warning.
+    ics = String::from_utf8_lossy(&ics)
+        .replace('\u{fffd}', "€")
+        .into_bytes();
+    let e = expand_feeds(&[("utf8.ics".into(), ics)], &w, &IcsOptions::default());
+    assert!(e.diagnostics.is_empty(), "{:?}", e.diagnostics);
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(300))]
 
@@ -321,7 +351,7 @@ proptest! {
     #[test]
     fn garbage_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
         let w = window("2026-01-01", "2026-03-01", "Europe/Riga");
-        let text = anslag_cli::feeds::ics::decode(&bytes);
+        let (text, _) = anslag_cli::feeds::ics::decode(&bytes);
         let _ = parse_ics(&text, "g.ics", &w, &IcsOptions::default());
     }
 
@@ -336,7 +366,7 @@ proptest! {
         let at = pos % ics.len();
         ics[at] = byte;
         let w = window("2026-01-01", "2027-01-01", "Europe/Riga");
-        let text = anslag_cli::feeds::ics::decode(&ics);
+        let (text, _) = anslag_cli::feeds::ics::decode(&ics);
         let _ = parse_ics(&text, "m.ics", &w, &IcsOptions::default());
     }
 

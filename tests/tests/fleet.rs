@@ -244,3 +244,70 @@ fn an_unreachable_board_fails_the_sync_but_not_the_others() {
     sim.join().unwrap().unwrap();
     assert!(!titles(&dir, "hall").1.is_empty());
 }
+
+/// A feed that cannot be read (no last good copy either) is left out and named; the boards
+/// still get the other feeds' events. With no readable feed at all nothing is pushed.
+#[test]
+fn an_unreadable_feed_is_left_out_and_the_others_are_pushed() {
+    std::env::set_var("SOURCE_DATE_EPOCH", "1772694000");
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("fleet-broken-feed");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = |f: &str| dir.join(f).to_string_lossy().into_owned();
+    let (name, text) = anslag_cli::cmd::demo::EXAMPLE_FEEDS[0];
+    std::fs::write(dir.join(name), text).unwrap();
+    std::fs::write(
+        dir.join("news.xml"),
+        "<html><body>Fatal error</body></html>",
+    )
+    .unwrap();
+    run(&["anslag", "keygen", "--out", &p("k")]).unwrap();
+    let hall = free_port();
+    let config = |feeds: &[&str]| {
+        let feeds: String = feeds
+            .iter()
+            .map(|f| format!("[[feed]]\nsource = \"{f}\"\n"))
+            .collect();
+        format!(
+            "[centre]\nname = \"Hall\"\ntimezone = \"Europe/Riga\"\ndays_ahead = 28\n\
+             [signing]\nkey = \"k\"\n{feeds}\
+             [[board]]\nname = \"hall\"\ntransport = \"tcp://127.0.0.1:{hall}\"\n"
+        )
+    };
+    std::fs::write(dir.join("anslag.toml"), config(&[name, "news.xml"])).unwrap();
+    let sync = || {
+        let args = [
+            "anslag",
+            "sync",
+            "--config",
+            &p("anslag.toml"),
+            "--cache-dir",
+            &p("cache"),
+            "--timeout",
+            "5",
+        ];
+        // The simulator may still be binding its port.
+        for _ in 0..50 {
+            match run(&args) {
+                Err(e) if e.contains("cannot connect") => {
+                    std::thread::sleep(std::time::Duration::from_millis(100));
+                }
+                r => return r,
+            }
+        }
+        run(&args)
+    };
+    let sim = kiosk_sim(&dir, "hall", hall, 1);
+    sync().unwrap();
+    sim.join().unwrap().unwrap();
+    let (_, titles_now) = titles(&dir, "hall");
+    assert!(!titles_now.is_empty());
+
+    std::fs::write(dir.join("anslag.toml"), config(&["news.xml"])).unwrap();
+    let err = sync().unwrap_err();
+    assert!(
+        err.contains("no feed could be read") && err.contains("news.xml"),
+        "{err}"
+    );
+    assert!(err.contains("nothing pushed"), "{err}");
+}

@@ -5,8 +5,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use chrono::NaiveDate;
 
-use crate::cmd::expand::FeedKind;
-use crate::feeds::{self, Parsed, Window};
+use crate::feeds::{self, FeedKind, Parsed, Window};
 use crate::listing::{self, BoardInfo};
 
 /// Build a bundle (.ansl) for a board from calendar and feed files.
@@ -15,8 +14,10 @@ use crate::listing::{self, BoardInfo};
 /// (dated by the dates written in them, when there are any), spreadsheet rows become events.
 /// Every occurrence in the window is converted to the board's wall-clock time (DST-correct)
 /// and stored in the compact format the kiosk reads in place. Bad items are reported as
-/// warnings with file, line and UID, and skipped; the rest is still built. Nothing is written
-/// unless the whole build succeeds, so the previous bundle stays in place.
+/// warnings with file, line and UID, and skipped; the rest is still built. A feed that cannot
+/// be read at all is reported and left out, the others are still built (exit status 0; see
+/// [`FeedFailure`]). Nothing is written unless the build succeeds, and nothing when no feed
+/// could be read, so the previous bundle stays in place.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
 Examples:
@@ -27,8 +28,9 @@ Examples:
 Reproducible builds: set SOURCE_DATE_EPOCH to fix the build time (and the default sequence).")]
 pub struct Cmd {
     /// Feeds to read, as files or http(s) URLs: iCalendar (.ics), RSS/Atom/JSON Feed, or
-    /// spreadsheets saved as CSV. They are fetched concurrently; a feed that fails is replaced
-    /// by its last good copy from the cache, with a warning.
+    /// spreadsheets saved as CSV. They are fetched concurrently; a feed that fails (or sends
+    /// something that is not a good copy, e.g. an HTML page) is replaced by its last good copy
+    /// from the cache, with a warning; one without a good copy is left out, with an error.
     #[arg(required = true, value_name = "FEED")]
     pub feeds: Vec<String>,
     /// Where fetched feeds are cached (ETag/Last-Modified, last good copies)
@@ -69,6 +71,9 @@ pub struct Cmd {
     /// Minutes until a fresher bundle is expected; later the board shows a "stale" note.
     #[arg(long, value_name = "MINUTES", default_value_t = 24 * 60)]
     pub refresh: u32,
+    /// Read calendars RFC-strictly: ignore Google's X-WR-TIMEZONE (as `anslag expand` does).
+    #[arg(long)]
+    pub ignore_x_wr_timezone: bool,
 }
 
 /// Parses a time-zone name with a helpful error.
@@ -102,8 +107,10 @@ pub fn cache_dir(option: Option<PathBuf>) -> PathBuf {
 
 /// Fetches every source concurrently (files and URLs alike), results in the order given.
 ///
-/// A new copy only replaces the cached last-good one when its kind can be told, so a server
-/// returning an error page does not poison the cache.
+/// A new copy only replaces the cached last-good one when it is a good copy
+/// ([`feeds::check::check`]: it reads as its kind and is not suddenly empty), so a server's
+/// maintenance page or a half-copied file does not poison the cache; the last good copy is
+/// used instead, with the warning in [`feeds::fetch::Fetched::warning`] for the caller to print.
 ///
 /// # Errors
 /// The async runtime cannot start, or a fetch task panicked.
@@ -123,10 +130,10 @@ pub fn fetch_all(
             let fetcher = fetcher.clone();
             // The HTTP client is blocking; each fetch gets a blocking thread, all run at once.
             tasks.spawn_blocking(move || {
-                let validate = |bytes: &[u8]| {
-                    FeedKind::detect(std::path::Path::new(&source), bytes)
+                let validate = |bytes: &[u8], last_good: &dyn Fn() -> Option<Vec<u8>>| {
+                    feeds::check::check(&source, bytes, last_good)
                         .map(|_| ())
-                        .ok_or_else(|| "not iCalendar, RSS/Atom/JSON Feed or CSV".to_string())
+                        .map_err(|e| e.to_string())
                 };
                 (i, fetcher.fetch_validated(&source, &validate))
             });
@@ -178,26 +185,25 @@ pub fn parse_feed_bytes(
         format!("{source}: cannot tell what kind of feed this is (expected iCalendar, RSS/Atom/JSON Feed or CSV)")
     })?;
     Ok(match kind {
-        FeedKind::Ics => feeds::ics::parse_ics(&feeds::ics::decode(bytes), source, window, opts),
+        FeedKind::Ics => {
+            let (text, warning) = feeds::ics::decode(bytes);
+            with_warning(
+                source,
+                warning,
+                feeds::ics::parse_ics(&text, source, window, opts),
+            )
+        }
         FeedKind::Csv => {
             let (text, warning) = feeds::csv::decode_text(bytes);
-            let mut parsed = feeds::csv::parse_csv(&text, source, window);
-            if let Some(message) = warning {
-                parsed.diagnostics.insert(
-                    0,
-                    feeds::Diagnostic {
-                        source: source.to_string(),
-                        line: None,
-                        uid: None,
-                        message,
-                    },
-                );
-            }
-            parsed
+            with_warning(
+                source,
+                warning,
+                feeds::csv::parse_csv(&text, source, window),
+            )
         }
         FeedKind::Feed => {
-            let entries = feeds::feed::parse_feed(bytes, source)
-                .with_context(|| format!("{source}: unreadable feed"))?;
+            // The error names the source already.
+            let entries = feeds::feed::parse_feed(bytes, source).map_err(anyhow::Error::new)?;
             let occurrences = entries
                 .iter()
                 .flat_map(|e| feeds::feed::entry_occurrences(e, window, lang_hint))
@@ -210,11 +216,27 @@ pub fn parse_feed_bytes(
     })
 }
 
+/// `parsed` with a whole-file warning (e.g. "not UTF-8") first, naming the file.
+fn with_warning(source: &str, warning: Option<String>, mut parsed: Parsed) -> Parsed {
+    if let Some(message) = warning {
+        parsed.diagnostics.insert(
+            0,
+            feeds::Diagnostic {
+                source: source.to_string(),
+                line: None,
+                uid: None,
+                message,
+            },
+        );
+    }
+    parsed
+}
+
 impl Cmd {
     /// Runs the command.
     ///
     /// # Errors
-    /// A feed cannot be read, the options are inconsistent, or the output cannot be written.
+    /// No feed could be read, the options are inconsistent, or the output cannot be written.
     pub fn run(self) -> Result<()> {
         let created_at = build_time()?;
         let from = match self.from {
@@ -235,25 +257,44 @@ impl Cmd {
 
         let mut occurrences = Vec::new();
         let mut skipped = 0;
+        let mut failed = Vec::new();
         let fetcher = feeds::fetch::Fetcher::new(cache_dir(self.cache_dir.clone()));
+        let opts = feeds::ics::IcsOptions {
+            ignore_x_wr_timezone: self.ignore_x_wr_timezone,
+        };
         for (source, fetched) in self.feeds.iter().zip(fetch_all(fetcher, &self.feeds)?) {
-            let fetched = fetched.with_context(|| format!("cannot read feed {source}"))?;
+            // One unreadable feed must not keep the others' events off the board: it is
+            // reported and left out (see `FeedFailure` for the exit status).
+            let fetched = match fetched {
+                Ok(f) => f,
+                Err(e) => {
+                    failed.push(FeedFailure::unfetchable(source, &e));
+                    continue;
+                }
+            };
+            // The warning names the feed and says the last good copy is used.
             if let Some(w) = &fetched.warning {
-                eprintln!("WARNING: {source}: {w} — using the last good copy");
+                eprintln!("{w}");
             }
-            let parsed = parse_feed_bytes(
-                source,
-                &fetched.bytes,
-                &window,
-                &Default::default(),
-                Some(&self.lang),
-            )?;
+            let parsed =
+                match parse_feed_bytes(source, &fetched.bytes, &window, &opts, Some(&self.lang)) {
+                    Ok(p) => p,
+                    Err(e) => {
+                        failed.push(FeedFailure::unreadable(source, &e));
+                        continue;
+                    }
+                };
             for d in &parsed.diagnostics {
                 eprintln!("warning: {d}");
             }
             skipped += parsed.diagnostics.len();
             occurrences.extend(parsed.occurrences);
         }
+        FeedFailure::check_any_read(
+            &failed,
+            self.feeds.len(),
+            &format!("nothing written, {} is left as it was", self.out.display()),
+        )?;
 
         let named = occurrences.iter().map(|o| {
             (
@@ -318,7 +359,88 @@ impl Cmd {
             info.sequence,
             if skipped > 0 { format!("; {skipped} problems reported above") } else { String::new() },
         );
+        FeedFailure::summary(&failed, self.feeds.len());
         Ok(())
+    }
+}
+
+/// A feed left out of a run (`build`, `sync`, `expand`): it could not be fetched and there is
+/// no last good copy, or what there is cannot be read.
+///
+/// Exit status policy, the same for the three commands: one failed feed does not stop the
+/// others. `build` and `sync` still publish the feeds that could be read, say which feed failed
+/// and why (when it happens and again at the end), and exit with 0, so `anslag build … &&
+/// anslag push …` keeps the board current with everything that is readable. Only when *no* feed
+/// could be read do they exit with 1 and write or push nothing: an empty listing would blank the
+/// board, while the bundle it has stays valid. `expand`, the inspection command, prints what it
+/// could read and exits with 1 when any feed failed, since its output is then incomplete.
+#[derive(Debug, Clone)]
+pub struct FeedFailure {
+    /// File or URL as given.
+    pub source: String,
+    /// Why, in a full sentence that names the feed.
+    pub message: String,
+}
+
+impl FeedFailure {
+    /// The feed could not be fetched, and there is no good copy in the cache. Printed now.
+    pub fn unfetchable(source: &str, e: &feeds::fetch::FetchError) -> FeedFailure {
+        Self::report(
+            source,
+            format!(
+                "feed {source} could not be read ({}) and there is no last good copy to fall \
+                 back on; it is left out",
+                e.reason()
+            ),
+        )
+    }
+
+    /// The bytes could not be read as a feed. Printed now.
+    pub fn unreadable(source: &str, e: &anyhow::Error) -> FeedFailure {
+        Self::report(source, format!("{e:#}; the feed is left out"))
+    }
+
+    fn report(source: &str, message: String) -> FeedFailure {
+        eprintln!("ERROR: {message}");
+        FeedFailure {
+            source: source.to_owned(),
+            message,
+        }
+    }
+
+    /// Fails when every one of `total` feeds failed: nothing is to be published then.
+    ///
+    /// # Errors
+    /// No feed could be read.
+    pub fn check_any_read(failed: &[FeedFailure], total: usize, consequence: &str) -> Result<()> {
+        if total > 0 && failed.len() >= total {
+            anyhow::bail!(
+                "no feed could be read ({}); {consequence}",
+                Self::names(failed)
+            );
+        }
+        Ok(())
+    }
+
+    /// The closing line when some feeds failed: which ones, so the last line of the output
+    /// says it (a volunteer reads the end first).
+    pub fn summary(failed: &[FeedFailure], total: usize) {
+        if !failed.is_empty() {
+            eprintln!(
+                "WARNING: {} of {total} feeds could not be read and are not in this listing: {} \
+                 (see the errors above)",
+                failed.len(),
+                Self::names(failed)
+            );
+        }
+    }
+
+    fn names(failed: &[FeedFailure]) -> String {
+        failed
+            .iter()
+            .map(|f| f.source.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 

@@ -11,8 +11,10 @@
 //!   calendar record schema except RSS/Atom/JSON Feed entries (issue 4).
 //! - Records are sorted by (start, uid, end, summary); an occurrence with the same UID and start
 //!   as one from an earlier feed is dropped (the same event published in two calendars).
+//! - Feeds are fetched as `anslag build` fetches them (files or URLs, cache, last-good fallback).
 //! - Diagnostics go to stderr as `warning: file:line (UID x): message`; a bad item never stops
-//!   the other items or feeds.
+//!   the other items, and an unreadable feed never stops the other feeds (it is reported, and
+//!   the exit status is 1 because the output is incomplete).
 
 use std::collections::HashSet;
 use std::io::Write;
@@ -22,15 +24,20 @@ use anyhow::Context;
 use chrono::NaiveDate;
 use serde::Serialize;
 
+use crate::cmd::build::{cache_dir, fetch_all, FeedFailure};
 use crate::feeds::ics::{self, IcsOccurrence, IcsOptions};
 use crate::feeds::{Diagnostic, Window};
 
 /// Arguments of `anslag expand`.
 #[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Feeds are read exactly as `anslag build` reads them: files or http(s) URLs, with the same cache
+and last-good fallback. A feed that cannot be read is reported and left out, the others are
+printed, and the exit status is then 1.")]
 pub struct Cmd {
-    /// Feed files (iCalendar; RSS/Atom/JSON Feed and CSV where supported).
-    #[arg(required = true)]
-    pub feeds: Vec<PathBuf>,
+    /// Feeds to read, as files or http(s) URLs: iCalendar, RSS/Atom/JSON Feed or CSV.
+    #[arg(required = true, value_name = "FEED")]
+    pub feeds: Vec<String>,
     /// First day of the window (board time, from 00:00).
     #[arg(long, value_name = "DATE")]
     pub from: NaiveDate,
@@ -43,48 +50,13 @@ pub struct Cmd {
     /// Read calendars RFC-strictly: ignore Google's X-WR-TIMEZONE.
     #[arg(long)]
     pub ignore_x_wr_timezone: bool,
+    /// Where fetched feeds are cached (ETag/Last-Modified, last good copies)
+    /// [default: $XDG_CACHE_HOME/anslag or ~/.cache/anslag].
+    #[arg(long, value_name = "DIR", env = "ANSLAG_CACHE_DIR")]
+    pub cache_dir: Option<PathBuf>,
 }
 
-/// What a feed file holds, decided from its name and first bytes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum FeedKind {
-    /// iCalendar (`BEGIN:VCALENDAR`).
-    Ics,
-    /// RSS, Atom or JSON Feed.
-    Feed,
-    /// A spreadsheet export.
-    Csv,
-}
-
-impl FeedKind {
-    /// Sniffs the kind: content first (servers lie about names), then the extension.
-    pub fn detect(path: &Path, bytes: &[u8]) -> Option<FeedKind> {
-        let head = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-        let start = head
-            .iter()
-            .position(|b| !b.is_ascii_whitespace())
-            .unwrap_or(0);
-        let head = head.get(start..).unwrap_or_default();
-        let prefix = head.get(..15.min(head.len())).unwrap_or_default();
-        if prefix.eq_ignore_ascii_case(b"BEGIN:VCALENDAR") || prefix.starts_with(b"BEGIN:VEVENT") {
-            return Some(FeedKind::Ics);
-        }
-        if head.starts_with(b"<") || head.starts_with(b"{") {
-            return Some(FeedKind::Feed);
-        }
-        let ext = path
-            .extension()
-            .and_then(|e| e.to_str())
-            .map(str::to_ascii_lowercase);
-        match ext.as_deref() {
-            Some("ics" | "ical" | "ifb" | "icalendar") => Some(FeedKind::Ics),
-            Some("csv" | "tsv" | "txt") => Some(FeedKind::Csv),
-            Some("xml" | "rss" | "atom" | "json") => Some(FeedKind::Feed),
-            _ => None,
-        }
-    }
-}
+pub use crate::feeds::FeedKind;
 
 /// One calendar record of the output (key order is the schema's).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -173,29 +145,43 @@ pub struct Expanded {
     /// Calendar-schema records, sorted.
     pub records: Vec<CalendarRecord>,
     /// RSS/Atom/JSON Feed entries (feed schema), in feed order, printed after the records.
-    pub entries: Vec<serde_json::Value>,
+    pub entries: Vec<crate::feeds::feed::EntryRecord>,
     /// Warnings, in input order.
     pub diagnostics: Vec<Diagnostic>,
+    /// Feeds that could not be read at all (left out; the others are expanded).
+    pub failed: Vec<FeedFailure>,
 }
 
 /// Expands already-read feeds: `(name, bytes)` each. This is the code path of the command and of
-/// the conformance test.
-///
-/// # Errors
-/// A feed whose kind cannot be told or is not supported in this build.
-pub fn expand_feeds(
-    feeds: &[(String, Vec<u8>)],
-    window: &Window,
-    opts: &IcsOptions,
-) -> anyhow::Result<Expanded> {
+/// the conformance test. A feed that cannot be read at all (its kind cannot be told, or an
+/// RSS/Atom/JSON document that does not parse) is listed in [`Expanded::failed`] and the others
+/// are still expanded.
+pub fn expand_feeds(feeds: &[(String, Vec<u8>)], window: &Window, opts: &IcsOptions) -> Expanded {
     let mut out = Expanded::default();
     let mut seen: HashSet<(String, String)> = HashSet::new();
     for (name, bytes) in feeds {
-        let kind = FeedKind::detect(Path::new(name), bytes)
-            .with_context(|| format!("{name}: cannot tell what kind of feed this is"))?;
+        let failed = |message: String| FeedFailure {
+            source: name.clone(),
+            message: format!("{message}; the feed is left out"),
+        };
+        let Some(kind) = FeedKind::detect(Path::new(name), bytes) else {
+            out.failed.push(failed(format!(
+                "{name}: cannot tell what kind of feed this is (expected iCalendar, \
+                 RSS/Atom/JSON Feed or CSV)"
+            )));
+            continue;
+        };
         let mut records = match kind {
             FeedKind::Ics => {
-                let text = ics::decode(bytes);
+                let (text, warning) = ics::decode(bytes);
+                if let Some(message) = warning {
+                    out.diagnostics.push(Diagnostic {
+                        source: name.clone(),
+                        line: None,
+                        uid: None,
+                        message,
+                    });
+                }
                 let e = ics::expand_ics(&text, name, window, opts);
                 out.diagnostics.extend(e.diagnostics);
                 e.occurrences
@@ -223,10 +209,19 @@ pub fn expand_feeds(
             }
             FeedKind::Feed => {
                 // Feed entries have their own schema and keep the feed's order.
-                let entries = crate::feeds::feed::parse_feed(bytes, name)
-                    .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
-                out.entries
-                    .extend(entries.iter().map(crate::feeds::feed::entry_json));
+                // The error names the feed.
+                let entries = match crate::feeds::feed::parse_feed(bytes, name) {
+                    Ok(entries) => entries,
+                    Err(e) => {
+                        out.failed.push(failed(e.to_string()));
+                        continue;
+                    }
+                };
+                out.entries.extend(
+                    entries
+                        .iter()
+                        .map(crate::feeds::feed::EntryRecord::from_entry),
+                );
                 Vec::new()
             }
         };
@@ -243,7 +238,7 @@ pub fn expand_feeds(
         out.records.extend(records);
     }
     out.records.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-    Ok(out)
+    out
 }
 
 impl Cmd {
@@ -263,13 +258,26 @@ impl Cmd {
         let opts = IcsOptions {
             ignore_x_wr_timezone: self.ignore_x_wr_timezone,
         };
+        // The same fetch as `anslag build`: URLs, cache, validation and last-good fallback.
+        let fetcher = crate::feeds::fetch::Fetcher::new(cache_dir(self.cache_dir.clone()));
         let mut feeds = Vec::with_capacity(self.feeds.len());
-        for path in &self.feeds {
-            let bytes =
-                std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-            feeds.push((path.display().to_string(), bytes));
+        let mut failed = Vec::new();
+        for (source, fetched) in self.feeds.iter().zip(fetch_all(fetcher, &self.feeds)?) {
+            match fetched {
+                Ok(f) => {
+                    if let Some(w) = &f.warning {
+                        eprintln!("{w}");
+                    }
+                    feeds.push((source.clone(), f.bytes));
+                }
+                Err(e) => failed.push(FeedFailure::unfetchable(source, &e)),
+            }
         }
-        let expanded = expand_feeds(&feeds, &window, &opts)?;
+        let expanded = expand_feeds(&feeds, &window, &opts);
+        for f in &expanded.failed {
+            eprintln!("ERROR: {}", f.message);
+        }
+        failed.extend(expanded.failed.iter().cloned());
         for d in &expanded.diagnostics {
             eprintln!("warning: {d}");
         }
@@ -284,6 +292,19 @@ impl Cmd {
             w.write_all(b"\n").context("writing output")?;
         }
         w.flush().context("writing output")?;
+        // The output is incomplete: say so in the exit status too (see `FeedFailure`).
+        if !failed.is_empty() {
+            anyhow::bail!(
+                "{} of {} feeds could not be read and are not in the output: {}",
+                failed.len(),
+                self.feeds.len(),
+                failed
+                    .iter()
+                    .map(|f| f.source.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
         Ok(())
     }
 }

@@ -9,7 +9,7 @@ use anyhow::{bail, Context, Result};
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use crate::cmd::build::{cache_dir, fetch_all, parse_feed_bytes, write_atomically};
+use crate::cmd::build::{cache_dir, fetch_all, parse_feed_bytes, write_atomically, FeedFailure};
 use crate::cmd::push::{describe, open_serial, seal_for, Signed};
 use crate::config::{self, Loaded, Transport};
 use crate::feeds::{self, Occurrence, Window};
@@ -28,7 +28,9 @@ Examples:
   anslag sync --json > report.json     the summary for scripts
 
 The exit status is 1 when a board could not be updated; the others are updated all the same.
-A feed that cannot be fetched is replaced by its last good copy, with a warning.")]
+A feed that cannot be fetched is replaced by its last good copy, with a warning; a feed without
+one is left out (an error names it) and the others are still pushed. When no feed at all can be
+read nothing is pushed and the exit status is 1 (with --watch: tried again next round).")]
 pub struct Cmd {
     /// The configuration (see `anslag init`).
     #[arg(long, value_name = "FILE", default_value = "anslag.toml")]
@@ -84,6 +86,19 @@ impl BoardReport {
     }
 }
 
+/// What one sync round came to.
+enum Round {
+    /// Boards were planned (and pushed unless `--dry-run`); `failed` feeds were left out.
+    Done {
+        reports: Vec<BoardReport>,
+        failed: Vec<FeedFailure>,
+        /// How many feeds the configuration lists.
+        feeds: usize,
+    },
+    /// No feed could be read at all, so nothing was built or pushed.
+    NoFeed(anyhow::Error),
+}
+
 /// A board's new bundle, ready to go.
 struct Planned {
     index: usize,
@@ -102,8 +117,24 @@ impl Cmd {
     pub fn run(self) -> Result<()> {
         let runtime = tokio::runtime::Runtime::new()?;
         loop {
-            let reports = runtime.block_on(self.once())?;
+            let (reports, failed_feeds, feeds) = match runtime.block_on(self.once())? {
+                Round::Done {
+                    reports,
+                    failed,
+                    feeds,
+                } => (reports, failed, feeds),
+                // Nothing was read, so nothing was pushed: the boards keep their listings.
+                Round::NoFeed(e) => match self.watch {
+                    Some(minutes) => {
+                        eprintln!("error: {e:#}; next try in {minutes} min");
+                        std::thread::sleep(Duration::from_secs(minutes.max(1) * 60));
+                        continue;
+                    }
+                    None => return Err(e),
+                },
+            };
             self.summary(&reports)?;
+            FeedFailure::summary(&failed_feeds, feeds);
             let failed: Vec<&str> = reports
                 .iter()
                 .filter(|r| !r.ok())
@@ -125,7 +156,7 @@ impl Cmd {
         }
     }
 
-    async fn once(&self) -> Result<Vec<BoardReport>> {
+    async fn once(&self) -> Result<Round> {
         let loaded = config::load(&self.config)?;
         // A missing key is a mistake to report before any feed is fetched.
         crate::cmd::keygen::read_key::<64>(&loaded.key)
@@ -145,10 +176,18 @@ impl Cmd {
                 .context("window out of range")?,
             tz: loaded.tz,
         };
-        let occurrences = self.fetch(&loaded, &window, &cache).await?;
+        let (occurrences, failed) = self.fetch(&loaded, &window, &cache).await?;
+        let feeds = loaded.sources.len();
+        if let Err(e) = FeedFailure::check_any_read(
+            &failed,
+            feeds,
+            "nothing pushed, the boards keep their listings",
+        ) {
+            return Ok(Round::NoFeed(e));
+        }
         let plans = plan(&loaded, &occurrences, &window, created_at, &cache)?;
         if self.dry_run {
-            return Ok(plans
+            let reports = plans
                 .iter()
                 .map(|p| BoardReport {
                     board: p.signed.board.clone(),
@@ -164,7 +203,12 @@ impl Cmd {
                     reason: None,
                     attempts: 0,
                 })
-                .collect());
+                .collect();
+            return Ok(Round::Done {
+                reports,
+                failed,
+                feeds,
+            });
         }
         let bars = indicatif::MultiProgress::new();
         if self.json {
@@ -189,45 +233,57 @@ impl Cmd {
             .map(|b| b.name.as_str())
             .collect();
         reports.sort_by_key(|r| order.iter().position(|n| *n == r.board));
-        Ok(reports)
+        Ok(Round::Done {
+            reports,
+            failed,
+            feeds,
+        })
     }
 
-    /// Fetches every feed concurrently and reads them in the window, with the feed's defaults.
+    /// Fetches every feed concurrently and reads them in the window, with the feed's defaults;
+    /// a feed that cannot be read is reported and left out.
     async fn fetch(
         &self,
         loaded: &Loaded,
         window: &Window,
         cache: &std::path::Path,
-    ) -> Result<Vec<Occurrence>> {
+    ) -> Result<(Vec<Occurrence>, Vec<FeedFailure>)> {
         let fetcher = feeds::fetch::Fetcher::new(cache.to_path_buf());
         let sources = loaded.sources.clone();
         let fetched = tokio::task::spawn_blocking(move || fetch_all(fetcher, &sources))
             .await
             .context("fetching failed")??;
-        let mut all = Vec::new();
+        let (mut all, mut failed) = (Vec::new(), Vec::new());
         for ((source, feed), result) in loaded.sources.iter().zip(&loaded.config.feeds).zip(fetched)
         {
             let fetched = match result {
                 Ok(f) => f,
                 Err(e) => {
-                    tracing::warn!("{e:#} — no copy to fall back on; skipped");
+                    failed.push(FeedFailure::unfetchable(source, &e));
                     continue;
                 }
             };
+            // The warning names the feed and says the last good copy is used.
             if let Some(w) = &fetched.warning {
-                tracing::warn!("{source}: {w} — using the last good copy");
+                tracing::warn!("{w}");
             }
             let lang = feed
                 .language
                 .as_deref()
                 .unwrap_or(loaded.config.centre.language.get_ref());
-            let parsed = parse_feed_bytes(
+            let parsed = match parse_feed_bytes(
                 source,
                 &fetched.bytes,
                 window,
                 &Default::default(),
                 Some(lang),
-            )?;
+            ) {
+                Ok(p) => p,
+                Err(e) => {
+                    failed.push(FeedFailure::unreadable(source, &e));
+                    continue;
+                }
+            };
             for d in &parsed.diagnostics {
                 tracing::warn!("{d}");
             }
@@ -242,7 +298,7 @@ impl Cmd {
                 all.push(o);
             }
         }
-        Ok(all)
+        Ok((all, failed))
     }
 
     fn summary(&self, reports: &[BoardReport]) -> Result<()> {

@@ -187,41 +187,30 @@ pub fn parse_csv(text: &str, source: &str, window: &Window) -> Parsed {
         uid: None,
         message,
     };
+    let delimiter = sniff_delimiter(text);
+    let (text, unclosed) = skip_unclosed_quotes(text, delimiter);
+    let text: &str = &text;
+    for line in unclosed {
+        parsed.diagnostics.push(diag(
+            Some(line),
+            "a quote opened here is never closed; row skipped (the rows after it are read)"
+                .to_owned(),
+        ));
+    }
     let mut reader = csv::ReaderBuilder::new()
-        .delimiter(sniff_delimiter(text))
+        .delimiter(delimiter)
         .has_headers(false)
         .flexible(true)
         .from_reader(text.as_bytes());
     let mut records = reader.records();
 
-    // Header: the first non-empty row.
-    let mut columns: Vec<Option<Field>> = Vec::new();
-    for rec in records.by_ref() {
-        match rec {
-            Ok(r) if r.iter().all(|c| c.trim().is_empty()) => continue,
-            Ok(r) => {
-                columns = r.iter().map(field_of).collect();
-                break;
-            }
-            Err(e) => {
-                parsed.diagnostics.push(diag(
-                    e.position().map(|p| p.line() as usize),
-                    format!("unreadable header: {e}"),
-                ));
-                return parsed;
-            }
+    let columns = match read_header(&mut records) {
+        Ok(columns) => columns,
+        Err((line, message)) => {
+            parsed.diagnostics.push(diag(line, message));
+            return parsed;
         }
-    }
-    let has = |f: Field| columns.contains(&Some(f));
-    if !has(Field::Date) || !has(Field::Title) {
-        parsed.diagnostics.push(diag(
-            Some(1),
-            "header needs a date and a title column (e.g. \"date;title\", \"Datum;Titel\", \
-             \"datums;nosaukums\"); nothing read"
-                .to_owned(),
-        ));
-        return parsed;
-    }
+    };
 
     for rec in records {
         let rec = match rec {
@@ -258,6 +247,157 @@ pub fn parse_csv(text: &str, source: &str, window: &Window) -> Parsed {
         }
     }
     parsed
+}
+
+/// The columns of the header, the first non-empty row.
+///
+/// # Errors
+/// The line (when known) and the message when the header cannot be read or lacks a date or a
+/// title column.
+fn read_header<R: std::io::Read>(
+    records: &mut csv::StringRecordsIter<'_, R>,
+) -> Result<Vec<Option<Field>>, (Option<usize>, String)> {
+    let mut columns: Vec<Option<Field>> = Vec::new();
+    for rec in records.by_ref() {
+        match rec {
+            Ok(r) if r.iter().all(|c| c.trim().is_empty()) => continue,
+            Ok(r) => {
+                columns = r.iter().map(field_of).collect();
+                break;
+            }
+            Err(e) => {
+                return Err((
+                    e.position().map(|p| p.line() as usize),
+                    format!("unreadable header: {e}"),
+                ))
+            }
+        }
+    }
+    let has = |f: Field| columns.contains(&Some(f));
+    if !has(Field::Date) || !has(Field::Title) {
+        return Err((
+            Some(1),
+            "header needs a date and a title column (e.g. \"date;title\", \"Datum;Titel\", \
+             \"datums;nosaukums\"); nothing read"
+                .to_owned(),
+        ));
+    }
+    Ok(columns)
+}
+
+/// How many non-empty rows a sheet has under a usable header, whatever their dates: what tells
+/// a good copy of a sheet from a broken one ([`super::check`]).
+///
+/// # Errors
+/// The header cannot be read or lacks a date or a title column (the message says which).
+pub fn row_count(text: &str) -> Result<usize, String> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(sniff_delimiter(text))
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let mut records = reader.records();
+    read_header(&mut records).map_err(|(_, message)| message)?;
+    Ok(records
+        .filter(|r| {
+            r.as_ref()
+                .map_or(true, |r| r.iter().any(|c| !c.trim().is_empty()))
+        })
+        .count())
+}
+
+/// Blanks out every row whose quoted field is never closed, and returns the 1-based lines
+/// where those quotes opened.
+///
+/// The `csv` crate reads an unclosed quote as a field running on to the next quote, or to the
+/// end of the file, so one stray `"` (a title typed as `"Talka`) would silently swallow the
+/// later rows into one title. Quoting is followed as the crate does it (a quote opens a field
+/// only at its start, `""` inside is a quote). A quote counts as never closed when the file
+/// ends inside its field, or when its field runs over a line break and the quote that ends it
+/// is not followed by a delimiter or a line end (`"Tirgus⏎2026-03-07;"Koris"` — a well-formed
+/// field with a line break, as spreadsheets write for multi-line cells, always is). The broken
+/// row, from its start to the end of the line where the quote opened, is overwritten with
+/// spaces, so it reads as an empty row, the rows after it are read normally, and byte offsets
+/// and line numbers stay those of the original.
+fn skip_unclosed_quotes(text: &str, delimiter: u8) -> (std::borrow::Cow<'_, str>, Vec<usize>) {
+    let mut lines = Vec::new();
+    let mut bytes: Option<Vec<u8>> = None;
+    let mut from = 0;
+    // Each pass fixes one unclosed quote and resumes at that row; a row can only be fixed once.
+    while let Some((row_start, quote)) =
+        unclosed_quote(bytes.as_deref().unwrap_or(text.as_bytes()), from, delimiter)
+    {
+        let buf = bytes.get_or_insert_with(|| text.as_bytes().to_vec());
+        lines.push(
+            1 + buf
+                .get(..quote)
+                .map_or(0, |b| b.iter().filter(|c| **c == b'\n').count()),
+        );
+        let line_end = buf
+            .get(quote..)
+            .and_then(|rest| rest.iter().position(|c| *c == b'\n' || *c == b'\r'))
+            .map_or(buf.len(), |p| quote + p);
+        for b in buf.get_mut(row_start..line_end).into_iter().flatten() {
+            if *b != b'\n' && *b != b'\r' {
+                *b = b' ';
+            }
+        }
+        from = row_start;
+    }
+    match bytes {
+        // Only ASCII bytes were replaced by ASCII spaces, and whole characters at that (the
+        // range starts at a row start and ends at a line break), so this is still UTF-8.
+        Some(b) => (
+            std::borrow::Cow::Owned(
+                String::from_utf8(b)
+                    .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+            ),
+            lines,
+        ),
+        None => (std::borrow::Cow::Borrowed(text), lines),
+    }
+}
+
+/// The first quoted field at or after the row starting at `from` that is never properly closed
+/// (see [`skip_unclosed_quotes`]): `(start of its row, position of the opening quote)`.
+fn unclosed_quote(bytes: &[u8], from: usize, delimiter: u8) -> Option<(usize, usize)> {
+    #[derive(Clone, Copy, PartialEq)]
+    enum State {
+        FieldStart,
+        Unquoted,
+        Quoted,
+        /// A quote inside a quoted field: the end of it, or the first half of `""`.
+        QuoteInQuoted,
+    }
+    let mut state = State::FieldStart;
+    let (mut row_start, mut quote, mut spans_lines) = (from, from, false);
+    for (i, &b) in bytes.iter().enumerate().skip(from) {
+        let line_break = b == b'\n' || b == b'\r';
+        state = match state {
+            State::Quoted if b == b'"' => State::QuoteInQuoted,
+            State::Quoted => {
+                spans_lines |= line_break;
+                State::Quoted
+            }
+            State::QuoteInQuoted if b == b'"' => State::Quoted,
+            State::QuoteInQuoted if spans_lines && b != delimiter && !line_break => {
+                return Some((row_start, quote));
+            }
+            State::FieldStart if b == b'"' => {
+                quote = i;
+                spans_lines = false;
+                State::Quoted
+            }
+            _ if b == delimiter => State::FieldStart,
+            _ if line_break => {
+                row_start = i + 1;
+                State::FieldStart
+            }
+            _ => State::Unquoted,
+        };
+    }
+    (state == State::Quoted).then_some((row_start, quote))
 }
 
 /// 1-based line of the record starting at `byte`. The `csv` crate's own line number is that
@@ -414,24 +554,12 @@ impl<'a> Row<'a> {
 /// Excel's plain "CSV" is in de/sv/da/fi) and says so in the returned warning, since Baltic and
 /// Polish exports would need 1257/1250 and only the user can tell: "save as CSV UTF-8".
 pub fn decode_text(bytes: &[u8]) -> (String, Option<String>) {
-    if let Some((enc, _)) = encoding_rs::Encoding::for_bom(bytes) {
-        let (text, _, _) = enc.decode(bytes);
-        return (text.into_owned(), None);
-    }
-    match std::str::from_utf8(bytes) {
-        Ok(s) => (s.to_owned(), None),
-        Err(_) => {
-            let (text, _, _) = encoding_rs::WINDOWS_1252.decode(bytes);
-            (
-                text.into_owned(),
-                Some(
-                    "not UTF-8: read as Windows-1252; save the sheet as \"CSV UTF-8\" if letters \
-                     look wrong"
-                        .to_owned(),
-                ),
-            )
-        }
-    }
+    let (text, windows_1252) = super::decode_text(bytes);
+    let warning = windows_1252.then(|| {
+        "not UTF-8: read as Windows-1252; save the sheet as \"CSV UTF-8\" if letters look wrong"
+            .to_owned()
+    });
+    (text.into_owned(), warning)
 }
 
 /// A date, optionally followed by a time: `2026-06-06`, `06.06.2026`, `6.6.26`, `06/06/2026`,

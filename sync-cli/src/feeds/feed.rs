@@ -128,6 +128,8 @@ pub fn parse_feed(bytes: &[u8], source: &str) -> Result<Vec<FeedEntry>, FeedErro
 /// # Errors
 /// [`FeedError::Parse`] when the bytes are not a feed, even after salvaging.
 pub fn parse_feed_full(bytes: &[u8], source: &str) -> Result<ParsedFeed, FeedError> {
+    let coerced = coerce_json_feed_ids(bytes);
+    let bytes = coerced.as_deref().unwrap_or(bytes);
     match parse_with_feed_rs(bytes) {
         Ok(feed) => Ok(convert(feed, bytes, Vec::new())),
         Err(strict) => {
@@ -166,6 +168,44 @@ fn parse_with_feed_rs(bytes: &[u8]) -> Result<Feed, String> {
         .build()
         .parse(bytes)
         .map_err(|e| e.to_string())
+}
+
+/// A JSON Feed whose item ids are not all strings, rewritten with string ids; `None` when
+/// nothing needs changing (not JSON, or already strings).
+///
+/// JSON Feed 1.1 says a reader must coerce a non-string `id` (`"id": 123`, common from CMS
+/// plugins that use the database key) to a string. feed-rs insists on a string and rejects
+/// the whole feed otherwise, so the ids are fixed before it sees the document.
+fn coerce_json_feed_ids(bytes: &[u8]) -> Option<Vec<u8>> {
+    let head = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    if !head.trim_ascii_start().starts_with(b"{") {
+        return None;
+    }
+    let mut doc: serde_json::Value = serde_json::from_slice(head).ok()?;
+    let items = doc.get_mut("items")?.as_array_mut()?;
+    let mut changed = false;
+    for item in items
+        .iter_mut()
+        .filter_map(serde_json::Value::as_object_mut)
+    {
+        let coerced = match item.get("id") {
+            None | Some(serde_json::Value::String(_)) => continue,
+            // `null` says "no id", as a missing one does.
+            Some(serde_json::Value::Null) => None,
+            Some(serde_json::Value::Number(n)) => Some(n.to_string()),
+            Some(serde_json::Value::Bool(b)) => Some(b.to_string()),
+            Some(other) => Some(other.to_string()),
+        };
+        match coerced {
+            Some(id) => item.insert("id".to_owned(), serde_json::Value::String(id)),
+            None => item.remove("id"),
+        };
+        changed = true;
+    }
+    if !changed {
+        return None;
+    }
+    serde_json::to_vec(&doc).ok()
 }
 
 /// Cuts an ill-formed XML feed after its last complete entry and closes the open container
@@ -313,18 +353,46 @@ fn rdf_abouts(bytes: &[u8], n: usize) -> Vec<Option<String>> {
     }
 }
 
-/// The `anslag expand` record of one entry: `id, title, link, published, updated, summary`,
-/// times in UTC as `YYYY-MM-DDTHH:MM:SSZ`, missing values `null`.
+/// The `anslag expand` record of one entry, its fields in the schema's order (`id, title, link,
+/// published, updated, summary`, as issue 4 lists them): a struct rather than a
+/// `serde_json::Value`, whose map would print the keys alphabetically.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct EntryRecord {
+    /// Entry id, `null` when the feed gives none.
+    pub id: Option<String>,
+    /// Title, plain text.
+    pub title: Option<String>,
+    /// Link to the post.
+    pub link: Option<String>,
+    /// Publication time, UTC `YYYY-MM-DDTHH:MM:SSZ`.
+    pub published: Option<String>,
+    /// Update time, UTC `YYYY-MM-DDTHH:MM:SSZ`.
+    pub updated: Option<String>,
+    /// Summary, plain text.
+    pub summary: Option<String>,
+}
+
+impl EntryRecord {
+    /// The record of `entry`.
+    pub fn from_entry(entry: &FeedEntry) -> EntryRecord {
+        let time =
+            |t: &Option<DateTime<Utc>>| t.map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string());
+        EntryRecord {
+            id: entry.id.clone(),
+            title: entry.title.clone(),
+            link: entry.link.clone(),
+            published: time(&entry.published),
+            updated: time(&entry.updated),
+            summary: entry.summary.clone(),
+        }
+    }
+}
+
+/// The `anslag expand` record of one entry as a JSON value (see [`EntryRecord`]): `id, title,
+/// link, published, updated, summary`, times in UTC as `YYYY-MM-DDTHH:MM:SSZ`, missing values
+/// `null`.
 pub fn entry_json(entry: &FeedEntry) -> serde_json::Value {
-    let time = |t: &Option<DateTime<Utc>>| t.map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string());
-    serde_json::json!({
-        "id": entry.id,
-        "title": entry.title,
-        "link": entry.link,
-        "published": time(&entry.published),
-        "updated": time(&entry.updated),
-        "summary": entry.summary,
-    })
+    serde_json::to_value(EntryRecord::from_entry(entry)).unwrap_or_default()
 }
 
 /// Turns a notice into board occurrences; the one place that decides how notices show.
@@ -745,6 +813,24 @@ fn month_of(word: &str) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// JSON Feed 1.1: "If the id is presented as a number or other type, a JSON Feed reader
+    /// must coerce it to a string." feed-rs rejected the whole feed on `"id": 1`.
+    #[test]
+    fn json_feed_numeric_ids_are_coerced_to_strings() {
+        let json = br#"{"version":"https://jsonfeed.org/version/1.1","title":"J","items":[
+            {"id":1,"title":"One","content_text":"a","date_published":"2026-03-02T10:00:00Z"},
+            {"id":"two","title":"Two","content_text":"b"},
+            {"id":3.5,"title":"Three","content_text":"c"},
+            {"id":null,"title":"Four","content_text":"d"}]}"#;
+        let entries = parse_feed(json, "n.json").expect("a feed with numeric ids is read");
+        let ids: Vec<Option<&str>> = entries.iter().map(|e| e.id.as_deref()).collect();
+        assert_eq!(ids, [Some("1"), Some("two"), Some("3.5"), None]);
+        assert_eq!(entries[0].title.as_deref(), Some("One"));
+        // Documents that need nothing are passed through untouched.
+        assert!(coerce_json_feed_ids(br#"{"items":[{"id":"x"}]}"#).is_none());
+        assert!(coerce_json_feed_ids(b"<rss/>").is_none());
+    }
 
     #[test]
     fn timestamps() {

@@ -20,9 +20,11 @@
 //!   The stored `ETag` / `Last-Modified` go out as `If-None-Match` / `If-Modified-Since`; a 304
 //!   answer is served from the cache.
 //! - When a fetch fails (network, timeout, HTTP error, oversized body, or the caller's
-//!   validator rejects the bytes, e.g. an HTML error page instead of a calendar), the last
-//!   good copy is returned with [`Fetched::from_cache_fallback`] set and a loud warning, which
-//!   is also printed to stderr. Only without any good copy is it an error.
+//!   validator rejects the bytes, e.g. an HTML error page instead of a calendar, see
+//!   [`super::check`]), the last good copy is returned with [`Fetched::from_cache_fallback`]
+//!   set and a loud warning naming the feed and the reason. The caller prints it (once: the
+//!   fetcher itself prints nothing, so `--json` output and logs stay the caller's). Only
+//!   without any good copy is it an error.
 //! - Local paths (and `file://` URLs) go through the same last-good logic: a half-copied file
 //!   on a USB stick must not blank the board either.
 
@@ -44,6 +46,10 @@ pub struct Fetcher {
     max_redirects: u32,
     agent: ureq::Agent,
 }
+
+/// Decides whether new bytes are a good copy: `validate(new, last_good)`, `Err(why)` if not;
+/// `last_good()` reads the cached last good copy (from disk, so only call it when needed).
+pub type Validator<'a> = dyn Fn(&[u8], &dyn Fn() -> Option<Vec<u8>>) -> Result<(), String> + 'a;
 
 /// Where the bytes of a [`Fetched`] came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -117,6 +123,18 @@ impl fmt::Display for FetchError {
             FetchError::Invalid { source, message } => {
                 write!(f, "{source}: not a usable feed: {message}")
             }
+        }
+    }
+}
+
+impl FetchError {
+    /// What went wrong, without the URL or path (for messages that name the feed already).
+    pub fn reason(&self) -> String {
+        match self {
+            FetchError::Status { status, .. } => format!("HTTP status {status}"),
+            FetchError::Transport { message, .. } => message.clone(),
+            FetchError::Io { source, .. } => source.to_string(),
+            FetchError::Invalid { message, .. } => format!("not a usable copy: {message}"),
         }
     }
 }
@@ -199,23 +217,27 @@ impl Fetcher {
     /// # Errors
     /// When the feed fails and there is no good copy in the cache.
     pub fn fetch(&self, url_or_path: &str) -> Result<Fetched, FetchError> {
-        self.fetch_validated(url_or_path, &|_| Ok(()))
+        self.fetch_validated(url_or_path, &|_, _| Ok(()))
     }
 
     /// Like [`Fetcher::fetch`], and new bytes only count as good (and replace the cached copy)
-    /// when `validate` accepts them, e.g. when they parse as a feed.
+    /// when `validate(new, last_good)` accepts them, e.g. when they parse as a feed and are not
+    /// suddenly empty where the last good copy was not ([`super::check::check`]).
     ///
     /// # Errors
     /// When the feed fails (or is rejected) and there is no good copy in the cache.
     pub fn fetch_validated(
         &self,
         url_or_path: &str,
-        validate: &dyn Fn(&[u8]) -> Result<(), String>,
+        validate: &Validator<'_>,
     ) -> Result<Fetched, FetchError> {
         let key = format!("{:016x}", fnv1a(url_or_path.as_bytes()));
-        let mut cached = self.load(&key, url_or_path);
+        // Only the small meta file is read up front; the body (megabytes for a big calendar)
+        // only when it is served (304, fallback) or the validator asks for it.
+        let cached = self.load_meta(&key, url_or_path);
+        let cached_body = || cached.as_ref().and_then(|_| self.load_body(&key));
         let result = if is_http(url_or_path) {
-            self.fetch_http(url_or_path, cached.as_ref().map(|(m, _)| m))
+            self.fetch_http(url_or_path, cached.as_ref())
         } else {
             let path = url_or_path.strip_prefix("file://").unwrap_or(url_or_path);
             std::fs::read(path)
@@ -226,8 +248,8 @@ impl Fetcher {
                 })
         };
         let error = match result {
-            Ok((Origin::NotModified, _, _)) => match cached.take() {
-                Some((meta, bytes)) => {
+            Ok((Origin::NotModified, _, _)) => match (cached.clone(), cached_body()) {
+                (Some(meta), Some(bytes)) => {
                     return Ok(Fetched {
                         bytes,
                         origin: Origin::NotModified,
@@ -238,12 +260,12 @@ impl Fetcher {
                 }
                 // 304 without a copy cannot happen unless the cache vanished between the
                 // load and now; treat it as a failure.
-                None => FetchError::Transport {
+                _ => FetchError::Transport {
                     url: url_or_path.to_owned(),
                     message: "304 Not Modified but no cached copy".to_owned(),
                 },
             },
-            Ok((origin, bytes, meta)) => match validate(&bytes) {
+            Ok((origin, bytes, meta)) => match validate(&bytes, &cached_body) {
                 Ok(()) => {
                     let meta = meta.unwrap_or(Meta {
                         url: url_or_path.to_owned(),
@@ -274,14 +296,13 @@ impl Fetcher {
             },
             Err(e) => e,
         };
-        match cached {
-            Some((meta, bytes)) => {
+        match (cached.clone(), cached_body()) {
+            (Some(meta), Some(bytes)) => {
                 let warning = format!(
-                    "WARNING: feed {url_or_path} failed ({error}); using the last good copy \
-                     from {}",
+                    "WARNING: feed {url_or_path} failed ({}); using the last good copy from {}",
+                    error.reason(),
                     describe_age(meta.saved_at)
                 );
-                eprintln!("{warning}");
                 Ok(Fetched {
                     bytes,
                     origin: Origin::LastGood,
@@ -290,7 +311,7 @@ impl Fetcher {
                     content_type: meta.content_type,
                 })
             }
-            None => Err(error),
+            _ => Err(error),
         }
     }
 
@@ -352,15 +373,17 @@ impl Fetcher {
         )
     }
 
-    /// The cached copy for `url`, if complete and really for this URL (hash collisions).
-    fn load(&self, key: &str, url: &str) -> Option<(Meta, Vec<u8>)> {
-        let (body, meta) = self.paths(key);
+    /// What we remember about the cached copy for `url`, if it is really for this URL (hash
+    /// collisions).
+    fn load_meta(&self, key: &str, url: &str) -> Option<Meta> {
+        let (_, meta) = self.paths(key);
         let meta: Meta = serde_json::from_slice(&std::fs::read(meta).ok()?).ok()?;
-        if meta.url != url {
-            return None;
-        }
-        let bytes = std::fs::read(body).ok()?;
-        Some((meta, bytes))
+        (meta.url == url).then_some(meta)
+    }
+
+    /// The cached body; only after [`Fetcher::load_meta`] said it is this URL's.
+    fn load_body(&self, key: &str) -> Option<Vec<u8>> {
+        std::fs::read(self.paths(key).0).ok()
     }
 
     fn store(&self, key: &str, meta: &Meta, bytes: &[u8]) -> io::Result<()> {

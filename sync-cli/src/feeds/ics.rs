@@ -87,14 +87,17 @@ pub fn parse_ics(text: &str, source: &str, window: &Window, opts: &IcsOptions) -
     }
 }
 
-/// Turns raw bytes into text: UTF-8 (with or without BOM), else Windows-1252/Latin-1, which is
-/// what the non-UTF-8 exports in the wild use.
-pub fn decode(bytes: &[u8]) -> Cow<'_, str> {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    match std::str::from_utf8(bytes) {
-        Ok(s) => Cow::Borrowed(s),
-        Err(_) => Cow::Owned(bytes.iter().map(|&b| char::from(b)).collect()),
-    }
+/// Turns raw bytes into text: UTF-8 (with or without BOM), UTF-16 with a BOM, else
+/// Windows-1252 (what non-UTF-8 exports from Windows programs use; see
+/// [`super::decode_text`]). The warning, when there is one, says the file was not UTF-8, so a
+/// wrong guess (a Baltic or Polish 8-bit export) is visible rather than silent.
+pub fn decode(bytes: &[u8]) -> (Cow<'_, str>, Option<String>) {
+    let (text, windows_1252) = super::decode_text(bytes);
+    let warning = windows_1252.then(|| {
+        "not UTF-8: read as Windows-1252; if letters look wrong, export the calendar as UTF-8"
+            .to_owned()
+    });
+    (text, warning)
 }
 
 /// Like [`parse_ics`], keeping field presence for the `expand` output.

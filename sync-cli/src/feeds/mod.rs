@@ -4,14 +4,80 @@
 //! Every parser follows the same rule: a bad item is reported as a [`Diagnostic`] (file, line,
 //! UID where known) and skipped; the good items are still returned.
 
+use std::borrow::Cow;
+use std::path::Path;
+
 use chrono::{NaiveDate, NaiveDateTime};
 
 pub mod ics;
 
+pub mod check;
 pub mod csv;
 pub mod feed;
 pub mod fetch;
 pub mod textdate;
+
+/// What a feed file holds, decided from its name and first bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FeedKind {
+    /// iCalendar (`BEGIN:VCALENDAR`).
+    Ics,
+    /// RSS, Atom or JSON Feed.
+    Feed,
+    /// A spreadsheet export.
+    Csv,
+}
+
+impl FeedKind {
+    /// Sniffs the kind: content first (servers lie about names), then the extension.
+    pub fn detect(path: &Path, bytes: &[u8]) -> Option<FeedKind> {
+        let head = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+        let start = head
+            .iter()
+            .position(|b| !b.is_ascii_whitespace())
+            .unwrap_or(0);
+        let head = head.get(start..).unwrap_or_default();
+        let prefix = head.get(..15.min(head.len())).unwrap_or_default();
+        if prefix.eq_ignore_ascii_case(b"BEGIN:VCALENDAR") || prefix.starts_with(b"BEGIN:VEVENT") {
+            return Some(FeedKind::Ics);
+        }
+        if head.starts_with(b"<") || head.starts_with(b"{") {
+            return Some(FeedKind::Feed);
+        }
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase);
+        match ext.as_deref() {
+            Some("ics" | "ical" | "ifb" | "icalendar") => Some(FeedKind::Ics),
+            Some("csv" | "tsv" | "txt") => Some(FeedKind::Csv),
+            Some("xml" | "rss" | "atom" | "json") => Some(FeedKind::Feed),
+            _ => None,
+        }
+    }
+}
+
+/// Turns the bytes of a text feed (calendar, spreadsheet) into text: UTF-8 (BOM dropped) or
+/// UTF-16 with a BOM; anything else is read as Windows-1252, and the flag says so.
+///
+/// Windows-1252 rather than Latin-1: the non-UTF-8 files in the wild come from Windows
+/// programs (Excel, Outlook exports), and those use 0x80–0x9F for `€ – „ “ …`, which Latin-1
+/// would turn into invisible control characters. Every byte decodes, so this never fails.
+pub fn decode_text(bytes: &[u8]) -> (Cow<'_, str>, bool) {
+    if let Some((enc, _)) = encoding_rs::Encoding::for_bom(bytes) {
+        // Strips the BOM; borrows when the rest is valid UTF-8.
+        let (text, _, _) = enc.decode(bytes);
+        return (text, false);
+    }
+    match std::str::from_utf8(bytes) {
+        Ok(s) => (Cow::Borrowed(s), false),
+        Err(_) => {
+            let (text, _, _) = encoding_rs::WINDOWS_1252.decode(bytes);
+            (text, true)
+        }
+    }
+}
 
 /// The time window a listing covers, in the board's time zone.
 #[derive(Debug, Clone)]
