@@ -129,7 +129,7 @@ impl Cmd {
         let loaded = config::load(&self.config)?;
         // A missing key is a mistake to report before any feed is fetched.
         crate::cmd::keygen::read_key::<64>(&loaded.key)
-            .with_context(|| format!("{}: [signing] key", loaded.path.display()))?;
+            .with_context(|| format!("{}: [signing] key", loaded.at(&loaded.config.signing.key)))?;
         let cache = cache_dir(self.cache_dir.clone());
         let created_at = crate::cmd::build::build_time()?;
         let today: NaiveDate = chrono::DateTime::from_timestamp(created_at, 0)
@@ -140,7 +140,7 @@ impl Cmd {
             from: today,
             to: today
                 .checked_add_days(chrono::Days::new(u64::from(
-                    loaded.config.centre.days_ahead,
+                    *loaded.config.centre.days_ahead.get_ref(),
                 )))
                 .context("window out of range")?,
             tz: loaded.tz,
@@ -186,7 +186,7 @@ impl Cmd {
             .config
             .boards
             .iter()
-            .map(|b| b.name.as_str())
+            .map(|b| b.name.get_ref().as_str())
             .collect();
         reports.sort_by_key(|r| order.iter().position(|n| *n == r.board));
         Ok(reports)
@@ -301,7 +301,7 @@ fn plan(
     cache: &std::path::Path,
 ) -> Result<Vec<Planned>> {
     let secret: [u8; 64] = crate::cmd::keygen::read_key(&loaded.key)
-        .with_context(|| format!("{}: [signing] key", loaded.path.display()))?;
+        .with_context(|| format!("{}: [signing] key", loaded.at(&loaded.config.signing.key)))?;
     let centre = &loaded.config.centre;
     let mut plans = Vec::new();
     for (index, board) in loaded.config.boards.iter().enumerate() {
@@ -310,13 +310,13 @@ fn plan(
             .filter(|o| board.shows(o))
             .cloned()
             .collect();
-        let last = std::fs::read(last_path(cache, &board.name)).ok();
+        let last = std::fs::read(last_path(cache, board.name.get_ref())).ok();
         let last_header = last
             .as_deref()
             .and_then(|b| Bundle::parse(b).ok())
             .map(|b| (b.header().sequence, b.header().created_at));
         let info = BoardInfo {
-            board: board.name.clone(),
+            board: board.name.get_ref().clone(),
             centre: centre.name.clone(),
             language: centre.language.get_ref().clone(),
             sequence: u64::try_from(created_at).unwrap_or(0),
@@ -353,7 +353,7 @@ fn plan(
             signed: Signed {
                 bytes,
                 sequence: info.sequence,
-                board: board.name.clone(),
+                board: board.name.get_ref().clone(),
                 signature,
             },
             events,
