@@ -354,6 +354,7 @@ impl Cmd {
             &url,
             signed,
             base.as_deref().filter(|_| !self.full),
+            &[],
             Duration::from_secs(self.timeout),
         ))?;
         let report = Report {

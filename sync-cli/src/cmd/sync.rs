@@ -469,6 +469,7 @@ async fn attempt_once(
                 url,
                 &p.signed,
                 p.last.as_deref().filter(|_| !full),
+                &[],
                 Duration::from_secs(timeout),
             )
             .await?;
