@@ -1,6 +1,8 @@
 //! Command-line definitions (clap). Each subcommand's arguments live next to its code in
 //! [`crate::cmd`]; this file only lists them, so `anslag --help` reads as a table of contents.
 
+use std::io::Write;
+
 use clap::{Parser, Subcommand};
 
 use crate::cmd;
@@ -35,11 +37,40 @@ impl Cli {
             .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("anslag_cli={level}")));
         let _ = tracing_subscriber::fmt()
             .with_env_filter(filter)
-            .with_writer(std::io::stderr)
+            .with_writer(|| LogWriter)
             .with_target(false)
             .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
             .without_time()
             .try_init();
+    }
+}
+
+/// The progress bars on screen, if any: log lines go above them, not through them.
+static BARS: std::sync::Mutex<Option<indicatif::MultiProgress>> = std::sync::Mutex::new(None);
+
+/// Prints log lines above `bars` while they are on screen (`None` when they are gone).
+pub fn log_above(bars: Option<indicatif::MultiProgress>) {
+    if let Ok(mut b) = BARS.lock() {
+        *b = bars;
+    }
+}
+
+/// stderr, with the progress bars (if any) cleared while a log line is written.
+struct LogWriter;
+
+impl Write for LogWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let bars = BARS.lock().ok().and_then(|b| b.clone());
+        let write = || std::io::stderr().write_all(buf);
+        match bars {
+            Some(bars) => bars.suspend(write)?,
+            None => write()?,
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
     }
 }
 

@@ -170,6 +170,8 @@ impl Cmd {
         if self.json {
             bars.set_draw_target(indicatif::ProgressDrawTarget::hidden());
         }
+        // Log lines (warnings of the boards' tasks) go above the bars, not through them.
+        crate::cli::log_above(Some(bars.clone()));
         let mut tasks = tokio::task::JoinSet::new();
         for p in plans {
             let transport = loaded.transports[p.index].clone();
@@ -182,6 +184,7 @@ impl Cmd {
         while let Some(r) = tasks.join_next().await {
             reports.push(r.context("a board's task failed")?);
         }
+        crate::cli::log_above(None);
         let order: Vec<&str> = loaded
             .config
             .boards
