@@ -437,3 +437,39 @@ fn a_board_with_a_fresh_flash_gets_its_listing_again() {
     assert!(titles(&dir, "hall").0 > seq);
     assert!(dir.join("stick/stick.anslw").is_file());
 }
+
+/// `--watch` reports a failing pass (a typo saved in the config) and keeps going, reading the
+/// config again each pass.
+#[test]
+fn watch_survives_a_failing_pass() {
+    std::env::set_var("SOURCE_DATE_EPOCH", "1772694000");
+    let good = "[[feed]]\nsource = \"tautas-nams.ics\"\n\
+                [[board]]\nname = \"stick\"\ntransport = \"dir://stick\"\n";
+    let dir = fleet_dir("fleet-watch", &good.replace("source", "sorce"));
+    let p = |f: &str| dir.join(f).to_string_lossy().into_owned();
+    let args: Vec<String> = [
+        "anslag",
+        "sync",
+        "--config",
+        &p("anslag.toml"),
+        "--cache-dir",
+        &p("cache"),
+        "--watch",
+        "1s",
+        "--passes",
+        "4",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let watcher = std::thread::spawn(move || run_owned(&args));
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    assert!(
+        !watcher.is_finished(),
+        "the watcher stopped at the first failing pass"
+    );
+    assert!(!dir.join("stick/stick.anslw").exists());
+    write_config(&dir, good);
+    watcher.join().unwrap().unwrap();
+    assert!(dir.join("stick/stick.anslw").is_file());
+}

@@ -35,13 +35,15 @@ Examples:
   anslag sync                          fetch, build, push what changed, print a summary
   anslag sync --dry-run                check the config, build and seal, show what would be sent
   anslag sync --watch 30               do it every 30 minutes (stop with Ctrl-C)
+  anslag sync --watch 90s --passes 3   every 90 seconds, three times
   anslag sync --full                   send every board its whole listing again
   anslag sync --json > report.json     the summary for scripts
 
 The exit status is 1 when a board could not be updated; the others are updated all the same.
 A feed that cannot be fetched is replaced by its last good copy, with a warning; when there is
 none, the boards that show that feed keep their last listing (the summary names the feed and
-its line in the config) rather than lose its events.")]
+its line in the config) rather than lose its events. With --watch a failing pass (a typo saved
+in the config, a board away) is reported and the next pass reads the config again.")]
 pub struct Cmd {
     /// The configuration (see `anslag init`).
     #[arg(long, value_name = "FILE", default_value = "anslag.toml")]
@@ -52,9 +54,12 @@ pub struct Cmd {
     /// Print the summary as JSON.
     #[arg(long)]
     pub json: bool,
-    /// Sync again every MINUTES minutes.
-    #[arg(long, value_name = "MINUTES")]
-    pub watch: Option<u64>,
+    /// Sync again every INTERVAL: minutes, or with a unit (90s, 30m, 2h).
+    #[arg(long, value_name = "INTERVAL", value_parser = parse_interval)]
+    pub watch: Option<Duration>,
+    /// With --watch: stop after this many passes (the exit status is the last pass's).
+    #[arg(long, value_name = "N", requires = "watch")]
+    pub passes: Option<u32>,
     /// Push every board's bundle in full, never a delta, even where nothing changed.
     #[arg(long)]
     pub full: bool,
@@ -64,6 +69,27 @@ pub struct Cmd {
     /// Seconds to wait for each board to answer.
     #[arg(long, value_name = "SECONDS", default_value_t = 10)]
     pub timeout: u64,
+}
+
+/// `30` (minutes), `90s`, `30m`, `2h`.
+fn parse_interval(text: &str) -> Result<Duration, String> {
+    let (number, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
+        Some(at) => text.split_at(at),
+        None => (text, "m"),
+    };
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("`{text}`: a number of minutes, or 90s, 30m, 2h"))?;
+    let seconds = match unit {
+        "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        _ => return Err(format!("`{text}`: the unit is s, m or h")),
+    };
+    if seconds == 0 {
+        return Err("the interval must be at least 1 second".into());
+    }
+    Ok(Duration::from_secs(seconds))
 }
 
 /// One board's line of the summary.
@@ -132,34 +158,41 @@ struct Read {
 }
 
 impl Cmd {
-    /// Runs `anslag sync` (once, or every `--watch` minutes).
+    /// Runs `anslag sync` (once, or every `--watch` interval).
     ///
     /// # Errors
-    /// The configuration is wrong, or a board could not be updated.
+    /// The configuration is wrong, or a board could not be updated (with `--watch`: in the
+    /// last of `--passes`).
     pub fn run(self) -> Result<()> {
         let runtime = tokio::runtime::Runtime::new()?;
+        let mut pass = 0u32;
         loop {
-            let reports = runtime.block_on(self.once())?;
-            self.summary(&reports)?;
-            let failed: Vec<&BoardReport> = reports.iter().filter(|r| !r.ok()).collect();
-            match self.watch {
-                Some(minutes) => {
-                    if !failed.is_empty() {
-                        eprintln!(
-                            "{} board(s) not updated; next try in {minutes} min",
-                            failed.len()
-                        );
-                    }
-                    std::thread::sleep(Duration::from_secs(minutes.max(1) * 60));
+            pass += 1;
+            let result = runtime
+                .block_on(self.once())
+                .and_then(|reports| self.summary(&reports).map(|()| reports));
+            let outcome = result.and_then(|reports| {
+                let failed: Vec<&BoardReport> = reports.iter().filter(|r| !r.ok()).collect();
+                if failed.is_empty() {
+                    return Ok(());
                 }
-                None if failed.is_empty() => return Ok(()),
-                None => {
-                    let names: Vec<&str> = failed.iter().map(|r| r.board.as_str()).collect();
-                    let reasons: Vec<&str> =
-                        failed.iter().filter_map(|r| r.reason.as_deref()).collect();
-                    bail!("not updated: {} — {}", names.join(", "), reasons.join("; "))
-                }
+                let names: Vec<&str> = failed.iter().map(|r| r.board.as_str()).collect();
+                let reasons: Vec<&str> =
+                    failed.iter().filter_map(|r| r.reason.as_deref()).collect();
+                bail!("not updated: {} — {}", names.join(", "), reasons.join("; "))
+            });
+            let Some(interval) = self.watch else {
+                return outcome;
+            };
+            if self.passes.is_some_and(|n| pass >= n) {
+                return outcome;
             }
+            // Watching: report and carry on; the next pass reads the config again.
+            if let Err(e) = outcome {
+                eprintln!("error: {e:#}");
+                eprintln!("next try in {}", describe_interval(interval));
+            }
+            std::thread::sleep(interval);
         }
     }
 
@@ -337,6 +370,14 @@ impl Cmd {
             );
         }
         Ok(())
+    }
+}
+
+fn describe_interval(d: Duration) -> String {
+    match d.as_secs() {
+        s if s % 3600 == 0 => format!("{} h", s / 3600),
+        s if s % 60 == 0 => format!("{} min", s / 60),
+        s => format!("{s} s"),
     }
 }
 
@@ -715,4 +756,21 @@ async fn attempt_once(
     };
     let (result, reason) = describe(&report.outcome);
     Ok((result, report.progress.wire_bytes, report.delta, reason))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn intervals() {
+        assert_eq!(parse_interval("30"), Ok(Duration::from_secs(1800)));
+        assert_eq!(parse_interval("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_interval("2h"), Ok(Duration::from_secs(7200)));
+        assert!(parse_interval("0").is_err());
+        assert!(parse_interval("5d").is_err());
+        assert!(parse_interval("s").is_err());
+        assert_eq!(describe_interval(Duration::from_secs(1800)), "30 min");
+        assert_eq!(describe_interval(Duration::from_secs(90)), "90 s");
+    }
 }
