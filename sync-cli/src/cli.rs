@@ -14,7 +14,17 @@ use crate::cmd;
     name = "anslag",
     version,
     propagate_version = true,
-    max_term_width = 100
+    max_term_width = 100,
+    after_help = "\
+Examples:
+  anslag demo               try it: example feeds, a simulated board, its picture
+  anslag init               write a commented anslag.toml: centre, feeds, boards, key
+  anslag sync --dry-run     check it: build and seal every board's update, send nothing
+  anslag sync               the everyday command: build and push what changed
+  anslag build events.ics --tz Europe/Riga --out hall.ansl
+  anslag push hall.ansl --tcp 192.168.1.40:7878
+
+`anslag COMMAND --help` shows each command's options and examples."
 )]
 pub struct Cli {
     /// More detail in the log on stderr (-v: each step, -vv: debugging); RUST_LOG overrides.
@@ -104,7 +114,15 @@ pub enum Command {
     /// Print the man page, or write one per command into a directory.
     Man(cmd::completions::Man),
     /// Measure anslag against its peers and print a report.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "\
+Examples:
+  anslag bench format ../shared/bench/listing-200.ics    bundle size and decode speed
+  anslag bench wire ../shared/bench/listing-200.ics      bytes of a full and a one-event update
+  anslag bench push ../shared/bench/listing-200.ics --baud 115200
+  anslag bench fleet --boards 1000                       1,000 simulated boards on mosquitto"
+    )]
     Bench(cmd::bench::Cmd),
 }
 

@@ -27,6 +27,13 @@ use crate::feeds::{Diagnostic, Window};
 
 /// Arguments of `anslag expand`.
 #[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Examples:
+  anslag expand events.ics --from 2026-03-01 --to 2026-04-01 --tz Europe/Riga
+  anslag expand club.ics news.xml rows.csv --from 2026-03-01 --to 2026-03-15 --tz Europe/Berlin \\
+      | jq -r .summary
+
+One JSON object per occurrence on stdout, sorted by start; problems go to stderr as warnings.")]
 pub struct Cmd {
     /// Feed files (iCalendar; RSS/Atom/JSON Feed and CSV where supported).
     #[arg(required = true)]
