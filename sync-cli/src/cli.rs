@@ -1,6 +1,8 @@
 //! Command-line definitions (clap). Each subcommand's arguments live next to its code in
 //! [`crate::cmd`]; this file only lists them, so `anslag --help` reads as a table of contents.
 
+use std::io::Write;
+
 use clap::{Parser, Subcommand};
 
 use crate::cmd;
@@ -12,7 +14,17 @@ use crate::cmd;
     name = "anslag",
     version,
     propagate_version = true,
-    max_term_width = 100
+    max_term_width = 100,
+    after_help = "\
+Examples:
+  anslag demo               try it: example feeds, a simulated board, its picture
+  anslag init               write a commented anslag.toml: centre, feeds, boards, key
+  anslag sync --dry-run     check it: build and seal every board's update, send nothing
+  anslag sync               the everyday command: build and push what changed
+  anslag build events.ics --tz Europe/Riga --out hall.ansl
+  anslag push hall.ansl --tcp 192.168.1.40:7878
+
+`anslag COMMAND --help` shows each command's options and examples."
 )]
 pub struct Cli {
     /// More detail in the log on stderr (-v: each step, -vv: debugging); RUST_LOG overrides.
@@ -35,11 +47,40 @@ impl Cli {
             .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("anslag_cli={level}")));
         let _ = tracing_subscriber::fmt()
             .with_env_filter(filter)
-            .with_writer(std::io::stderr)
+            .with_writer(|| LogWriter)
             .with_target(false)
             .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
             .without_time()
             .try_init();
+    }
+}
+
+/// The progress bars on screen, if any: log lines go above them, not through them.
+static BARS: std::sync::Mutex<Option<indicatif::MultiProgress>> = std::sync::Mutex::new(None);
+
+/// Prints log lines above `bars` while they are on screen (`None` when they are gone).
+pub fn log_above(bars: Option<indicatif::MultiProgress>) {
+    if let Ok(mut b) = BARS.lock() {
+        *b = bars;
+    }
+}
+
+/// stderr, with the progress bars (if any) cleared while a log line is written.
+struct LogWriter;
+
+impl Write for LogWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let bars = BARS.lock().ok().and_then(|b| b.clone());
+        let write = || std::io::stderr().write_all(buf);
+        match bars {
+            Some(bars) => bars.suspend(write)?,
+            None => write()?,
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
     }
 }
 
@@ -73,7 +114,15 @@ pub enum Command {
     /// Print the man page, or write one per command into a directory.
     Man(cmd::completions::Man),
     /// Measure anslag against its peers and print a report.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "\
+Examples:
+  anslag bench format ../shared/bench/listing-200.ics    bundle size and decode speed
+  anslag bench wire ../shared/bench/listing-200.ics      bytes of a full and a one-event update
+  anslag bench push ../shared/bench/listing-200.ics --baud 115200
+  anslag bench fleet --boards 1000                       1,000 simulated boards on mosquitto"
+    )]
     Bench(cmd::bench::Cmd),
 }
 

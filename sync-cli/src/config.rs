@@ -39,7 +39,7 @@ pub struct Centre {
     pub timezone: Spanned<String>,
     /// Days each listing covers, from today.
     #[serde(default = "default_days")]
-    pub days_ahead: u32,
+    pub days_ahead: Spanned<u32>,
     /// Minutes until boards call their listing stale.
     #[serde(default = "default_refresh")]
     pub refresh_minutes: u32,
@@ -49,8 +49,8 @@ fn default_language() -> Spanned<String> {
     Spanned::new(0..0, "en".into())
 }
 
-fn default_days() -> u32 {
-    14
+fn default_days() -> Spanned<u32> {
+    Spanned::new(0..0, 14)
 }
 
 fn default_refresh() -> u32 {
@@ -84,8 +84,9 @@ pub struct Feed {
 #[serde(deny_unknown_fields)]
 pub struct Board {
     /// The board's name, as provisioned in its firmware.
-    pub name: String,
-    /// `tcp://HOST:PORT`, `serial:///dev/ttyUSB0` (optionally `?baud=N`), or `dir:///media/usb`.
+    pub name: Spanned<String>,
+    /// `tcp://HOST:PORT`, `serial:///dev/ttyUSB0` (optionally `?baud=N`), `dir:///media/usb`,
+    /// `mqtt://…` or `mqtts://…[?ca=FILE.pem]`.
     pub transport: Spanned<String>,
     /// Only events with one of these categories (empty: all).
     #[serde(default)]
@@ -136,6 +137,8 @@ pub struct Loaded {
     pub path: PathBuf,
     /// Its contents.
     pub config: Config,
+    /// Its text, for [`Loaded::at`].
+    text: String,
     /// The parsed time zone.
     pub tz: chrono_tz::Tz,
     /// Each board's transport, in board order.
@@ -144,6 +147,17 @@ pub struct Loaded {
     pub key: PathBuf,
     /// Feed sources, resolved (files relative to the config file).
     pub sources: Vec<String>,
+}
+
+impl Loaded {
+    /// `FILE:LINE` of a spanned value of the file, to start a message about it with.
+    pub fn at<T>(&self, value: &Spanned<T>) -> String {
+        format!(
+            "{}:{}",
+            self.path.display(),
+            line_of(&self.text, value.span().start)
+        )
+    }
 }
 
 /// 1-based line of a byte offset in `text`.
@@ -166,8 +180,16 @@ fn resolve(base: &Path, p: &str) -> PathBuf {
 /// An unknown scheme or a malformed address.
 pub fn parse_transport(text: &str, base: &Path) -> Result<Transport, String> {
     if let Some(addr) = text.strip_prefix("tcp://") {
-        if !addr.contains(':') {
+        let Some((host, port)) = addr.rsplit_once(':') else {
             return Err(format!("`{text}`: a TCP transport needs HOST:PORT"));
+        };
+        if host.is_empty() {
+            return Err(format!("`{text}`: no host before the port"));
+        }
+        if !port.parse::<u16>().is_ok_and(|p| p > 0) {
+            return Err(format!(
+                "`{text}`: the port must be a number from 1 to 65535"
+            ));
         }
         return Ok(Transport::Tcp(addr.to_string()));
     }
@@ -189,11 +211,17 @@ pub fn parse_transport(text: &str, base: &Path) -> Result<Transport, String> {
         return Ok(Transport::Dir(resolve(base, dir)));
     }
     if text.starts_with("mqtt://") || text.starts_with("mqtts://") {
-        return crate::link::mqtt::parse_url(text).map(Transport::Mqtt);
+        let mut url = crate::link::mqtt::parse_url(text)?;
+        // Like every path in the file, a CA file is relative to it.
+        if let Some(Some(ca)) = &mut url.tls {
+            *ca = base.join(&*ca);
+        }
+        return Ok(Transport::Mqtt(url));
     }
     Err(format!(
-        "`{text}`: unknown transport (use tcp://HOST:PORT, serial:///dev/DEVICE, dir:///PATH \
-         or mqtt://HOST[:PORT][/PREFIX])"
+        "`{text}`: unknown transport (use tcp://HOST:PORT, serial:///dev/DEVICE, dir:///PATH, \
+         mqtt://[USER:PASSWORD@]HOST[:PORT][/PREFIX], or mqtts://… for TLS, with ?ca=FILE.pem \
+         for a broker's own CA)"
     ))
 }
 
@@ -237,8 +265,12 @@ pub fn load(path: &Path) -> Result<Loaded> {
             LANGUAGES.join(", ")
         );
     }
-    if config.centre.days_ahead == 0 || config.centre.days_ahead > 366 {
-        bail!("{name}: days_ahead must be 1 to 366");
+    let days = *config.centre.days_ahead.get_ref();
+    if days == 0 || days > 366 {
+        bail!(
+            "{name}:{}: days_ahead must be 1 to 366, not {days}",
+            at(config.centre.days_ahead.span())
+        );
     }
     if config.boards.is_empty() {
         bail!("{name}: no [[board]] — add one for each noticeboard");
@@ -248,8 +280,17 @@ pub fn load(path: &Path) -> Result<Loaded> {
     }
     let mut transports = Vec::new();
     for (i, b) in config.boards.iter().enumerate() {
-        if config.boards[..i].iter().any(|o| o.name == b.name) {
-            bail!("{name}: two boards are called `{}`", b.name);
+        if let Some(first) = config.boards[..i]
+            .iter()
+            .find(|o| o.name.get_ref() == b.name.get_ref())
+        {
+            bail!(
+                "{name}:{}: two boards are called `{}` (the first on line {}); each board needs \
+                 its own name",
+                at(b.name.span()),
+                b.name.get_ref(),
+                at(first.name.span())
+            );
         }
         let t = parse_transport(b.transport.get_ref(), base)
             .map_err(|e| anyhow::anyhow!("{name}:{}: {e}", at(b.transport.span())))?;
@@ -270,6 +311,7 @@ pub fn load(path: &Path) -> Result<Loaded> {
     let key = resolve(base, config.signing.key.get_ref());
     Ok(Loaded {
         path: path.to_path_buf(),
+        text,
         tz,
         transports,
         key,
@@ -343,6 +385,53 @@ mod tests {
         let bad_transport = TEMPLATE.replacen("\"tcp://192", "\"tpc://192", 1);
         let e = format!("{:#}", load_text(&bad_transport).unwrap_err());
         assert!(e.contains("unknown transport"), "{e}");
+        assert!(e.contains("mqtts://") && e.contains("?ca="), "{e}");
+
+        let line_with =
+            |text: &str, needle: &str| text.lines().position(|l| l.contains(needle)).unwrap() + 1;
+        let no_days = TEMPLATE.replacen("days_ahead = 14", "days_ahead = 0", 1);
+        let e = format!("{:#}", load_text(&no_days).unwrap_err());
+        let line = line_with(&no_days, "days_ahead = 0");
+        assert!(
+            e.contains(&format!("anslag.toml:{line}: days_ahead must be 1 to 366")),
+            "{e}"
+        );
+
+        let twice = TEMPLATE.replacen("name = \"library\"", "name = \"hall-door\"", 1);
+        let e = format!("{:#}", load_text(&twice).unwrap_err());
+        let first = line_with(&twice, "name = \"hall-door\"");
+        let second = twice
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| l.contains("name = \"hall-door\""))
+            .nth(1)
+            .unwrap()
+            .0
+            + 1;
+        assert!(
+            e.contains(&format!(
+                "anslag.toml:{second}: two boards are called `hall-door` (the first on line \
+                 {first})"
+            )),
+            "{e}"
+        );
+
+        let no_port = TEMPLATE.replacen(":7878", ":99999", 1);
+        let e = format!("{:#}", load_text(&no_port).unwrap_err());
+        let line = line_with(&no_port, ":99999");
+        assert!(
+            e.contains(&format!("anslag.toml:{line}:")) && e.contains("1 to 65535"),
+            "{e}"
+        );
+
+        // A missing key: the line of the table that lacks it.
+        let no_zone = TEMPLATE.replacen("timezone = \"Europe/Riga\"", "", 1);
+        let e = format!("{:#}", load_text(&no_zone).unwrap_err());
+        assert!(
+            e.contains(&format!("anslag.toml:{}:", line_with(&no_zone, "[centre]")))
+                && e.contains("timezone"),
+            "{e}"
+        );
 
         let not_toml = "[centre\nname = 1";
         let e = format!("{:#}", load_text(not_toml).unwrap_err());
@@ -368,6 +457,12 @@ mod tests {
             Ok(Transport::Dir("/cfg/stick".into()))
         );
         assert!(parse_transport("tcp://nohost", b).is_err());
+        assert!(parse_transport("tcp://h:0", b).is_err());
+        assert!(parse_transport("tcp://:7878", b).is_err());
+        let Ok(Transport::Mqtt(u)) = parse_transport("mqtts://b?ca=ca.pem", b) else {
+            panic!("mqtts")
+        };
+        assert_eq!(u.tls, Some(Some("/cfg/ca.pem".into())));
         assert!(parse_transport("serial:///dev/x?speed=1", b).is_err());
     }
 }

@@ -241,73 +241,235 @@ fn an_unreachable_board_fails_the_sync_but_not_the_others() {
     ])
     .unwrap_err();
     assert!(err.contains("not updated: gone"), "{err}");
+    // The summary and the error name the board's line in the config.
+    let line = config_line(&dir, &format!("127.0.0.1:{gone}"));
+    assert!(
+        err.contains(&format!(
+            "anslag.toml:{line}: board 'gone': cannot connect to 127.0.0.1:{gone}"
+        )),
+        "{err}"
+    );
     sim.join().unwrap().unwrap();
+
+    // A port that cannot be is found by a dry run, with its line.
+    let text = std::fs::read_to_string(dir.join("anslag.toml")).unwrap();
+    std::fs::write(
+        dir.join("anslag.toml"),
+        text.replace(&format!(":{gone}"), ":99999"),
+    )
+    .unwrap();
+    let err = sync_in(&dir, &["--dry-run"]).unwrap_err();
+    assert!(
+        err.contains(&format!("anslag.toml:{line}: `tcp://127.0.0.1:99999`")),
+        "{err}"
+    );
     assert!(!titles(&dir, "hall").1.is_empty());
 }
 
-/// A feed that cannot be read (no last good copy either) is left out and named; the boards
-/// still get the other feeds' events. With no readable feed at all nothing is pushed.
-#[test]
-fn an_unreadable_feed_is_left_out_and_the_others_are_pushed() {
-    std::env::set_var("SOURCE_DATE_EPOCH", "1772694000");
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("fleet-broken-feed");
+/// A fleet workspace `name`: the example feeds, a key pair `k`, and `anslag.toml` made of
+/// `config` (its `[centre]` and `[signing]` are added in front).
+fn fleet_dir(name: &str, config: &str) -> std::path::PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let p = |f: &str| dir.join(f).to_string_lossy().into_owned();
-    let (name, text) = anslag_cli::cmd::demo::EXAMPLE_FEEDS[0];
-    std::fs::write(dir.join(name), text).unwrap();
-    std::fs::write(
-        dir.join("news.xml"),
-        "<html><body>Fatal error</body></html>",
-    )
-    .unwrap();
-    run(&["anslag", "keygen", "--out", &p("k")]).unwrap();
-    let hall = free_port();
-    let config = |feeds: &[&str]| {
-        let feeds: String = feeds
-            .iter()
-            .map(|f| format!("[[feed]]\nsource = \"{f}\"\n"))
-            .collect();
-        format!(
-            "[centre]\nname = \"Hall\"\ntimezone = \"Europe/Riga\"\ndays_ahead = 28\n\
-             [signing]\nkey = \"k\"\n{feeds}\
-             [[board]]\nname = \"hall\"\ntransport = \"tcp://127.0.0.1:{hall}\"\n"
-        )
-    };
-    std::fs::write(dir.join("anslag.toml"), config(&[name, "news.xml"])).unwrap();
-    let sync = || {
-        let args = [
-            "anslag",
-            "sync",
-            "--config",
-            &p("anslag.toml"),
-            "--cache-dir",
-            &p("cache"),
-            "--timeout",
-            "5",
-        ];
-        // The simulator may still be binding its port.
-        for _ in 0..50 {
-            match run(&args) {
-                Err(e) if e.contains("cannot connect") => {
-                    std::thread::sleep(std::time::Duration::from_millis(100));
-                }
-                r => return r,
-            }
-        }
-        run(&args)
-    };
-    let sim = kiosk_sim(&dir, "hall", hall, 1);
-    sync().unwrap();
-    sim.join().unwrap().unwrap();
-    let (_, titles_now) = titles(&dir, "hall");
-    assert!(!titles_now.is_empty());
+    for (name, text) in anslag_cli::cmd::demo::EXAMPLE_FEEDS {
+        std::fs::write(dir.join(name), text).unwrap();
+    }
+    let k = dir.join("k").to_string_lossy().into_owned();
+    run(&["anslag", "keygen", "--out", &k]).unwrap();
+    write_config(&dir, config);
+    dir
+}
 
-    std::fs::write(dir.join("anslag.toml"), config(&["news.xml"])).unwrap();
-    let err = sync().unwrap_err();
+fn write_config(dir: &Path, config: &str) {
+    let head = "[centre]\nname = \"Hall\"\ntimezone = \"Europe/Riga\"\ndays_ahead = 28\n\
+                [signing]\nkey = \"k\"\n";
+    std::fs::write(dir.join("anslag.toml"), format!("{head}{config}")).unwrap();
+}
+
+/// 1-based line of anslag.toml holding `needle`.
+fn config_line(dir: &Path, needle: &str) -> usize {
+    std::fs::read_to_string(dir.join("anslag.toml"))
+        .unwrap()
+        .lines()
+        .position(|l| l.contains(needle))
+        .unwrap()
+        + 1
+}
+
+/// `anslag sync` on `dir`'s config and cache, retrying while simulators bind their ports.
+fn sync_in(dir: &Path, extra: &[&str]) -> Result<(), String> {
+    let p = |f: &str| dir.join(f).to_string_lossy().into_owned();
+    let (cfg, cache) = (p("anslag.toml"), p("cache"));
+    let mut args = vec![
+        "anslag",
+        "sync",
+        "--config",
+        &cfg,
+        "--cache-dir",
+        &cache,
+        "--timeout",
+        "5",
+    ];
+    args.extend(extra);
+    for _ in 0..50 {
+        match run(&args) {
+            Err(e) if e.contains("cannot connect") => {
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            r => return r,
+        }
+    }
+    run(&args)
+}
+
+fn wait_for(handle: std::thread::JoinHandle<Result<(), String>>, what: &str) {
+    let start = std::time::Instant::now();
+    while !handle.is_finished() {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(30),
+            "{what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    handle.join().unwrap().unwrap();
+}
+
+/// A feed that cannot be read and has no last good copy never blanks a board: the boards
+/// that show it keep their last listing (and fail the sync, naming the feed's line); the
+/// board that never showed it is updated.
+#[test]
+fn a_lost_feed_keeps_the_boards_that_show_it_on_their_last_listing() {
+    std::env::set_var("SOURCE_DATE_EPOCH", "1772694000");
+    let dir = fleet_dir(
+        "fleet-lost-feed",
+        "[[feed]]\nsource = \"tautas-nams.ics\"\n\
+         [[feed]]\nsource = \"wydarzenia.csv\"\nlanguage = \"pl\"\n\
+         [[board]]\nname = \"hall\"\ntransport = \"dir://stick\"\n\
+         [[board]]\nname = \"polish\"\ntransport = \"dir://stick\"\nlanguages = [\"pl\"]\n",
+    );
+    sync_in(&dir, &[]).unwrap();
+    let hall = std::fs::read(dir.join("stick/hall.anslw")).unwrap();
+    let polish = std::fs::read(dir.join("stick/polish.anslw")).unwrap();
+
+    // The calendar is renamed, and the cache has no copy of it either.
+    std::fs::rename(dir.join("tautas-nams.ics"), dir.join("renamed.ics")).unwrap();
+    for e in std::fs::read_dir(dir.join("cache")).unwrap() {
+        let path = e.unwrap().path();
+        if path.is_file() {
+            std::fs::remove_file(path).unwrap();
+        }
+    }
+    // A new spreadsheet row: the board without the calendar gets it.
+    let csv = dir.join("wydarzenia.csv");
+    let mut text = std::fs::read_to_string(&csv).unwrap();
+    text.push_str("20.03.2026;18:00;Wieczór poezji;Biblioteka gminna;;Kultura\n");
+    std::fs::write(&csv, &text).unwrap();
+    std::env::set_var("SOURCE_DATE_EPOCH", "1772697600");
+    let err = sync_in(&dir, &[]).unwrap_err();
+    let line = config_line(&dir, "source = \"tautas-nams.ics\"");
+    assert!(err.contains("not updated: hall —"), "{err}");
     assert!(
-        err.contains("no feed could be read") && err.contains("news.xml"),
+        err.contains(&format!("anslag.toml:{line}: feed 'tautas-nams.ics'"))
+            && err.contains("no last good copy")
+            && err.contains("keeps its last listing"),
         "{err}"
     );
-    assert!(err.contains("nothing pushed"), "{err}");
+    assert!(!err.contains("polish"), "{err}");
+    assert_eq!(std::fs::read(dir.join("stick/hall.anslw")).unwrap(), hall);
+    assert_ne!(
+        std::fs::read(dir.join("stick/polish.anslw")).unwrap(),
+        polish
+    );
+
+    // A spreadsheet that no longer reads at all (nothing read, only problems) is lost too.
+    std::fs::rename(dir.join("renamed.ics"), dir.join("tautas-nams.ics")).unwrap();
+    std::fs::write(&csv, "title,when\nfoo,bar\n").unwrap();
+    let polish = std::fs::read(dir.join("stick/polish.anslw")).unwrap();
+    let err = sync_in(&dir, &[]).unwrap_err();
+    let line = config_line(&dir, "source = \"wydarzenia.csv\"");
+    assert!(
+        err.contains("not updated: hall, polish")
+            && err.contains(&format!("anslag.toml:{line}: feed 'wydarzenia.csv'")),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(dir.join("stick/hall.anslw")).unwrap(), hall);
+    assert_eq!(
+        std::fs::read(dir.join("stick/polish.anslw")).unwrap(),
+        polish
+    );
+}
+
+/// A kiosk that lost its flash gets its listing again although nothing changed (a board that
+/// answers is always asked); `--full` sends to every board, a USB stick included.
+#[test]
+fn a_board_with_a_fresh_flash_gets_its_listing_again() {
+    std::env::set_var("SOURCE_DATE_EPOCH", "1772694000");
+    let port = free_port();
+    let dir = fleet_dir(
+        "fleet-fresh-flash",
+        &format!(
+            "[[feed]]\nsource = \"tautas-nams.ics\"\n\
+             [[board]]\nname = \"hall\"\ntransport = \"tcp://127.0.0.1:{port}\"\n\
+             [[board]]\nname = \"stick\"\ntransport = \"dir://stick\"\n"
+        ),
+    );
+    let sim = kiosk_sim(&dir, "hall", port, 1);
+    sync_in(&dir, &[]).unwrap();
+    wait_for(sim, "the first sync did not reach the kiosk");
+    let (seq, listing) = titles(&dir, "hall");
+
+    // The board's flash is replaced: the next sync, with nothing changed, installs it again.
+    std::fs::remove_file(dir.join("hall.img")).unwrap();
+    let sim = kiosk_sim(&dir, "hall", port, 1);
+    sync_in(&dir, &[]).unwrap();
+    wait_for(sim, "the kiosk with a fresh flash never got its listing");
+    assert_eq!(titles(&dir, "hall"), (seq, listing.clone()));
+
+    // A kiosk that has it: asked, up to date, nothing sent; the stick is left alone.
+    std::fs::remove_file(dir.join("stick/stick.anslw")).unwrap();
+    let sim = kiosk_sim(&dir, "hall", port, 1);
+    sync_in(&dir, &[]).unwrap();
+    assert!(!dir.join("stick/stick.anslw").exists());
+    // --full: both are sent again.
+    sync_in(&dir, &["--full"]).unwrap();
+    wait_for(sim, "--full did not reach the kiosk");
+    assert!(titles(&dir, "hall").0 > seq);
+    assert!(dir.join("stick/stick.anslw").is_file());
+}
+
+/// `--watch` reports a failing pass (a typo saved in the config) and keeps going, reading the
+/// config again each pass.
+#[test]
+fn watch_survives_a_failing_pass() {
+    std::env::set_var("SOURCE_DATE_EPOCH", "1772694000");
+    let good = "[[feed]]\nsource = \"tautas-nams.ics\"\n\
+                [[board]]\nname = \"stick\"\ntransport = \"dir://stick\"\n";
+    let dir = fleet_dir("fleet-watch", &good.replace("source", "sorce"));
+    let p = |f: &str| dir.join(f).to_string_lossy().into_owned();
+    let args: Vec<String> = [
+        "anslag",
+        "sync",
+        "--config",
+        &p("anslag.toml"),
+        "--cache-dir",
+        &p("cache"),
+        "--watch",
+        "1s",
+        "--passes",
+        "4",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let watcher = std::thread::spawn(move || run_owned(&args));
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    assert!(
+        !watcher.is_finished(),
+        "the watcher stopped at the first failing pass"
+    );
+    assert!(!dir.join("stick/stick.anslw").exists());
+    write_config(&dir, good);
+    watcher.join().unwrap().unwrap();
+    assert!(dir.join("stick/stick.anslw").is_file());
 }

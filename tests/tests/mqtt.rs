@@ -247,3 +247,74 @@ fn tls_and_passwords() {
     wait(kiosk_sim(&dir, &url("hall:s3cret")));
     assert_eq!(installed_sequence(&dir), Some(5));
 }
+
+/// `anslag sync` to a board on MQTT, three times with a change each time: each publish clears
+/// the delta retained before, so the broker keeps only the full bundle and the newest delta —
+/// a board that connects later is not handed every delta ever published.
+#[test]
+fn sync_leaves_only_the_current_delta_retained() {
+    let Some(bin) = mosquitto() else { return };
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("mqtt-sync");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = |f: &str| dir.join(f).to_string_lossy().into_owned();
+    run(&["anslag", "keygen", "--out", &p("k")]).unwrap();
+    let broker = Broker::start(&bin, &dir);
+    let url = format!("mqtt://127.0.0.1:{}/fleet", broker.port);
+    std::fs::write(
+        dir.join("anslag.toml"),
+        format!(
+            "[centre]\nname = \"Hall\"\ntimezone = \"Europe/Riga\"\n[signing]\nkey = \"k\"\n\
+             [[feed]]\nsource = \"events.csv\"\n\
+             [[board]]\nname = \"hall\"\ntransport = \"{url}\"\n"
+        ),
+    )
+    .unwrap();
+    // Enough events (from tomorrow on: sync builds from today) for a delta to be worth it.
+    let day = |n: u64| {
+        (chrono::Utc::now().date_naive() + chrono::Days::new(1 + n % 10))
+            .format("%d.%m.%Y")
+            .to_string()
+    };
+    let mut csv = String::from("Datum;Zeit;Titel;Ort;Beschreibung;Kategorie\n");
+    for n in 0..60 {
+        csv.push_str(&format!("{};18:00;Event {n};Hall;;\n", day(n)));
+    }
+    for pass in 0..3 {
+        csv.push_str(&format!("{};20:00;Added {pass};Hall;;\n", day(pass)));
+        std::fs::write(dir.join("events.csv"), &csv).unwrap();
+        run(&[
+            "anslag",
+            "sync",
+            "--config",
+            &p("anslag.toml"),
+            "--cache-dir",
+            &p("cache"),
+        ])
+        .unwrap();
+    }
+    // What a board subscribing now receives.
+    let mqtt = anslag_cli::link::mqtt::parse_url(&url).unwrap();
+    let mut retained = Vec::new();
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async {
+            let collect = anslag_cli::link::mqtt::subscribe(&mqtt, "hall", |topic, payload| {
+                if !payload.is_empty() {
+                    retained.push(topic.to_string());
+                }
+                true
+            });
+            let _ = tokio::time::timeout(Duration::from_secs(2), collect).await;
+        });
+    retained.sort();
+    let delta = std::fs::read_to_string(dir.join("cache/sync/hall.mqtt-delta")).unwrap();
+    assert_eq!(
+        retained,
+        ["fleet/hall/bundle", delta.trim()],
+        "only the full bundle and the newest delta stay retained"
+    );
+    assert!(delta.starts_with("fleet/hall/delta/"), "{delta}");
+}

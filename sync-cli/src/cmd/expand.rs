@@ -31,6 +31,12 @@ use crate::feeds::{Diagnostic, Window};
 /// Arguments of `anslag expand`.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
+Examples:
+  anslag expand events.ics --from 2026-03-01 --to 2026-04-01 --tz Europe/Riga
+  anslag expand club.ics news.xml rows.csv --from 2026-03-01 --to 2026-03-15 --tz Europe/Berlin \\
+      | jq -r .summary
+
+One JSON object per occurrence on stdout, sorted by start; problems go to stderr as warnings.
 Feeds are read exactly as `anslag build` reads them: files or http(s) URLs, with the same cache
 and last-good fallback. A feed that cannot be read is reported and left out, the others are
 printed, and the exit status is then 1.")]

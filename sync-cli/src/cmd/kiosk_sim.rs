@@ -23,6 +23,10 @@ use crate::link::{self, flash::FileFlash};
 Examples:
   anslag kiosk-sim --listen 127.0.0.1:7878 --key anslag.key.pub --png board.png
   anslag kiosk-sim --serial /dev/pts/5 --key anslag.key.pub --flash hall.img --now 2026-03-05T09:00
+  anslag kiosk-sim --mqtt mqtt://127.0.0.1:1883/anslag --board hall --key anslag.key.pub
+  anslag kiosk-sim --mqtt 'mqtts://hall:s3cret@broker.lan/anslag?ca=ca.pem' --board hall \\
+      --key anslag.key.pub
+  anslag kiosk-sim --http http://127.0.0.1:8000/ --board hall --poll 10 --key anslag.key.pub
 
 The flash image keeps NOR rules (erase to 0xFF in 4 KiB blocks, writes only clear bits) and
 every write goes to the file at once: kill the simulator at any moment and the next start boots
@@ -32,8 +36,8 @@ pub struct Cmd {
     /// Listen for `anslag push --tcp` on this address (port 0 picks a free one).
     #[arg(long, value_name = "ADDR:PORT")]
     pub listen: Option<String>,
-    /// Subscribe on an MQTT broker (mqtt://[USER:PASSWORD@]HOST[:PORT][/PREFIX]) to this board's
-    /// retained bundle and deltas.
+    /// Subscribe on an MQTT broker (mqtt://[USER:PASSWORD@]HOST[:PORT][/PREFIX], or mqtts://…
+    /// for TLS, …?ca=FILE.pem for a broker's own CA) to this board's retained bundle and deltas.
     #[arg(long, value_name = "URL")]
     pub mqtt: Option<String>,
     /// Poll a web server's `anslag publish` directory (its URL, without manifest.json).

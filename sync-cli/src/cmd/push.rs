@@ -231,6 +231,7 @@ impl Cmd {
         };
         let runtime = tokio::runtime::Runtime::new()?;
         let bar = progress_bar(self.json);
+        bar.set_prefix(signed.board.clone());
         let (transport, report) = runtime.block_on(async {
             let seal = |peer: &Peer| {
                 if peer.board != signed.board {
@@ -354,6 +355,7 @@ impl Cmd {
             &url,
             signed,
             base.as_deref().filter(|_| !self.full),
+            &[],
             Duration::from_secs(self.timeout),
         ))?;
         let report = Report {
@@ -430,7 +432,7 @@ pub fn progress_bar(hidden: bool) -> indicatif::ProgressBar {
     let bar = indicatif::ProgressBar::new(0);
     bar.set_style(
         indicatif::ProgressStyle::with_template(
-            "{spinner} {bytes}/{total_bytes} {wide_bar} {bytes_per_sec} ETA {eta}",
+            "{spinner} {prefix:.bold} {bytes}/{total_bytes} {wide_bar} {bytes_per_sec} ETA {eta}",
         )
         .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );

@@ -7,6 +7,10 @@
 //!                                              (8 hex digits) is CRC — the board's previous one
 //! ```
 //!
+//! Only the newest delta stays retained: `anslag sync` clears the one it published before (an
+//! empty retained message deletes it on the broker), so a board that connects gets at most one
+//! delta and the full bundle.
+//!
 //! A kiosk subscribes to `PREFIX/BOARD/#` and installs what applies: the delta for the bundle it
 //! holds, or the full bundle; a retained message it already has (or an older one) is refused as a
 //! replay and ignored. URL: `mqtt://[USER:PASSWORD@]HOST[:PORT][/PREFIX]` (port 1883), or
@@ -104,9 +108,7 @@ fn options(url: &MqttUrl, client_id: &str) -> Result<MqttOptions> {
             o.set_transport(rumqttc::Transport::tls_with_default_config());
         }
         Some(Some(ca)) => {
-            let ca = std::fs::read(ca)
-                .with_context(|| format!("cannot read the broker's CA {}", ca.display()))?;
-            o.set_transport(rumqttc::Transport::tls(ca, None, None));
+            o.set_transport(rumqttc::Transport::tls(ca_roots(ca)?, None, None));
         }
     }
     o.set_keep_alive(Duration::from_secs(30));
@@ -134,21 +136,13 @@ pub struct Published {
     pub bytes: u64,
     /// Whether a delta was published too.
     pub delta: bool,
+    /// The delta's topic, now retained on the broker: the one to clear with the next publish.
+    pub delta_topic: Option<String>,
 }
 
-/// Publishes `signed` for its board: the full envelope, and a delta against `base` (the bundle
-/// the board ran before) when given and smaller; retained, QoS 1, acknowledged by the broker.
-///
-/// # Errors
-/// The broker cannot be reached or does not acknowledge within `timeout`.
-pub async fn publish(
-    url: &MqttUrl,
-    signed: &Signed,
-    base: Option<&[u8]>,
-    timeout: Duration,
-) -> Result<Published> {
-    let id = format!("anslag-publish-{}-{}", signed.board, std::process::id());
-    let (client, mut events) = AsyncClient::new(options(url, &id)?, 16);
+/// The retained messages that publish `signed`: a delta against `base` (the bundle the board
+/// ran before) when given and smaller, then the full envelope.
+pub fn messages(url: &MqttUrl, signed: &Signed, base: Option<&[u8]>) -> Vec<(String, Vec<u8>)> {
     // The delta first: a board holding the base installs it, then refuses the full bundle as a
     // replay after reading only its header.
     let mut messages = Vec::new();
@@ -161,18 +155,51 @@ pub async fn publish(
             messages.push((delta_topic(url, &signed.board, crc), delta));
         }
     }
-    let delta = !messages.is_empty();
     messages.push((bundle_topic(url, &signed.board), signed.seal(None, false)));
+    messages
+}
+
+/// Publishes `signed` for its board ([`messages`]); retained, QoS 1, acknowledged by the broker.
+/// Each topic in `clear` (older deltas, from earlier publishes) gets an empty retained message,
+/// which removes it from the broker, so a board that connects receives only the current delta
+/// and the full bundle.
+///
+/// # Errors
+/// The broker cannot be reached or does not acknowledge within `timeout`.
+pub async fn publish(
+    url: &MqttUrl,
+    signed: &Signed,
+    base: Option<&[u8]>,
+    clear: &[String],
+    timeout: Duration,
+) -> Result<Published> {
+    let id = format!("anslag-publish-{}-{}", signed.board, std::process::id());
+    let (client, mut events) = AsyncClient::new(options(url, &id)?, 16);
+    let messages = messages(url, signed, base);
+    let delta_topic = (messages.len() > 1).then(|| messages[0].0.clone());
     let bytes = messages.iter().map(|(_, m)| m.len() as u64).sum();
-    for (topic, payload) in messages.iter().cloned() {
-        client
-            .publish(topic, QoS::AtLeastOnce, true, payload)
-            .await
-            .context("MQTT publish failed")?;
-    }
+    let stale: Vec<(String, Vec<u8>)> = clear
+        .iter()
+        .filter(|t| delta_topic.as_ref() != Some(*t))
+        .map(|t| (t.clone(), Vec::new()))
+        .collect();
+    let all: Vec<(String, Vec<u8>)> = messages.into_iter().chain(stale).collect();
+    let count = all.len();
+    // Published from a task: with more messages than the request queue holds, publishing
+    // waits for the event loop below to make room.
+    let sender = client.clone();
+    let publishing = tokio::spawn(async move {
+        for (topic, payload) in all {
+            sender
+                .publish(topic, QoS::AtLeastOnce, true, payload)
+                .await
+                .context("MQTT publish failed")?;
+        }
+        Ok::<(), anyhow::Error>(())
+    });
     let wait = async {
         let mut acked = 0;
-        while acked < messages.len() {
+        while acked < count {
             match events.poll().await {
                 Ok(Event::Incoming(Packet::PubAck(_))) => acked += 1,
                 Ok(_) => {}
@@ -184,10 +211,49 @@ pub async fn publish(
         let _ = tokio::time::timeout(Duration::from_millis(200), events.poll()).await;
         Ok(())
     };
-    tokio::time::timeout(timeout, wait)
+    let waited = tokio::time::timeout(timeout, wait)
         .await
-        .with_context(|| format!("MQTT broker {url} did not acknowledge in time"))??;
-    Ok(Published { bytes, delta })
+        .with_context(|| format!("MQTT broker {url} did not acknowledge in time"));
+    publishing.abort();
+    waited??;
+    Ok(Published {
+        bytes,
+        delta: delta_topic.is_some(),
+        delta_topic,
+    })
+}
+
+/// Checks a TLS URL's CA file as the connection would read it (PEM, at least one certificate
+/// rustls accepts), without connecting.
+///
+/// # Errors
+/// The file cannot be read or holds no usable certificate.
+pub fn check_ca(url: &MqttUrl) -> Result<()> {
+    if let Some(Some(ca)) = &url.tls {
+        ca_roots(ca)?;
+    }
+    Ok(())
+}
+
+fn ca_roots(ca: &std::path::Path) -> Result<Vec<u8>> {
+    use rumqttc::tokio_rustls::rustls::pki_types::{pem::PemObject, CertificateDer};
+    let pem = std::fs::read(ca)
+        .with_context(|| format!("cannot read the broker's CA {}", ca.display()))?;
+    let mut roots = rumqttc::tokio_rustls::rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_slice_iter(&pem) {
+        let cert =
+            cert.with_context(|| format!("the broker's CA {} is not valid PEM", ca.display()))?;
+        roots.add(cert).with_context(|| {
+            format!("the broker's CA {}: not a usable certificate", ca.display())
+        })?;
+    }
+    if roots.is_empty() {
+        bail!(
+            "the broker's CA {} holds no certificate (expected PEM: -----BEGIN CERTIFICATE-----)",
+            ca.display()
+        );
+    }
+    Ok(pem)
 }
 
 /// Subscribes as board `board` and hands every message's topic and payload to `on_message`
