@@ -339,20 +339,24 @@ fn battery_wake<I: embedded_hal::i2c::I2c>(
     mut done: impl embedded_hal::digital::OutputPin,
 ) -> ! {
     let uptime = |timer: &hal::Timer| (timer.get_counter().ticks() / 1_000_000) as i64;
-    let mut now = rtc
-        .time()
-        .or_else(|| active_bundle(store).map(|b| b.header().created_at))
-        .unwrap_or(0);
-    let hour = u32::try_from(now / 3600).unwrap_or(0);
-    let last_contact = rtc.last_contact_hours().unwrap_or(0);
+    let memory = rtc.wake_memory();
+    // A lost clock calls the host (the call sets it); a wake counter keeps the schedule moving
+    // even when the clock does not (anslag_kiosk::wake).
+    let plan = anslag_kiosk::wake::plan(
+        rtc.time(),
+        active_bundle(store).map(|b| b.header().created_at),
+        memory,
+    );
+    let mut now = plan.now;
     let mut activated = false;
-    if anslag_kiosk::backoff::due_after_hours(hour.saturating_sub(last_contact)) {
+    let mut heard = false;
+    if plan.call {
         link.hello(&mem.kiosk, store);
         let mut until = timer.get_counter().ticks() + LISTEN_US;
         while timer.get_counter().ticks() < until {
             let polled = link.poll(mem, store);
             if polled.heard {
-                rtc.set_last_contact_hours(hour);
+                heard = true;
                 until = timer.get_counter().ticks() + LISTEN_US;
             }
             if let Some(unix) = polled.clock {
@@ -363,6 +367,8 @@ fn battery_wake<I: embedded_hal::i2c::I2c>(
         }
     }
     let now = now + uptime(timer);
+    let contact_hour = heard.then(|| u32::try_from(now / 3600).unwrap_or(0));
+    rtc.set_wake_memory(memory.after(contact_hour));
     // Refresh when the picture differs from the one an hour ago (the previous wake's), on the
     // first wake of a day (ghosting), or for a new bundle.
     let before = draw(store, &mut mem.frame, now - 3600).map(|day| (day, crc32(&mem.frame)));
