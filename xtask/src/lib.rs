@@ -13,6 +13,17 @@ pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
+/// `cargo` for a board crate in `dir`: each board crate is its own workspace with its own
+/// `target/` (where the callers look for the ELF), so a `CARGO_TARGET_DIR` meant for the host
+/// workspace must not move its build elsewhere — the caller would run or measure a stale image.
+pub fn board_cargo(dir: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO"));
+    cmd.current_dir(dir)
+        .env_remove("CARGO_TARGET_DIR")
+        .env_remove("CARGO_BUILD_TARGET_DIR");
+    cmd
+}
+
 /// One firmware build directory: a build for one caller must not replace the ELF another
 /// caller in this process is about to run.
 fn firmware_lock() -> std::sync::MutexGuard<'static, ()> {
@@ -40,9 +51,8 @@ impl QemuKiosk {
         let guard = firmware_lock();
         let dir = root().join("kiosk-fw/boards/qemu");
         let key: String = public_key.iter().map(|b| format!("{b:02x}")).collect();
-        let status = Command::new(env!("CARGO"))
+        let status = board_cargo(&dir)
             .args(["build", "--release", "--quiet", "--bin", "kiosk"])
-            .current_dir(&dir)
             .env("ANSLAG_PUBKEY", key)
             .env("ANSLAG_BOARD", board)
             .env("ANSLAG_NOW", now_utc.to_string())
@@ -128,9 +138,8 @@ pub fn qemu_with_uart(bundle: &Path, now: &str, uart_port: Option<u16>) -> Resul
         .with_context(|| format!("{} is not a valid bundle", bundle.display()))?;
     let now_utc = anslag_cli::cmd::preview::parse_now(&parsed, now)?;
     let board = root().join("kiosk-fw/boards/qemu");
-    let status = Command::new(env!("CARGO"))
+    let status = board_cargo(&board)
         .args(["build", "--release", "--quiet", "--bin", "show"])
-        .current_dir(&board)
         .env("ANSLAG_BUNDLE", bundle.canonicalize()?)
         .env("ANSLAG_NOW", now_utc.to_string())
         .status()
