@@ -116,13 +116,13 @@ pub struct QemuRun {
 
 /// Builds the QEMU board firmware with `bundle` and `now` (board wall-clock
 /// `YYYY-MM-DDTHH:MM` or RFC 3339) embedded, runs it on an emulated Cortex-M3 and returns what
-/// it printed.
+/// it printed. It renders for the 7.5" e-paper profile; [`qemu_run`] takes any profile.
 ///
 /// # Errors
 /// The bundle is invalid, the build fails, `qemu-system-arm` is missing, or the firmware
 /// exits with a failure.
 pub fn qemu(bundle: &Path, now: &str) -> Result<QemuRun> {
-    qemu_with_uart(bundle, now, None)
+    qemu_run(bundle, now, &anslag_kiosk::profile::EPD_7IN5, None)
 }
 
 /// Like [`qemu`], with the board's UART0 on a TCP server at 127.0.0.1:`port` (QEMU waits for
@@ -131,6 +131,20 @@ pub fn qemu(bundle: &Path, now: &str) -> Result<QemuRun> {
 /// # Errors
 /// As [`qemu`].
 pub fn qemu_with_uart(bundle: &Path, now: &str, uart_port: Option<u16>) -> Result<QemuRun> {
+    qemu_run(bundle, now, &anslag_kiosk::profile::EPD_7IN5, uart_port)
+}
+
+/// Like [`qemu_with_uart`], rendering for `profile` (one of [`anslag_kiosk::profile::ALL`],
+/// the profiles `anslag preview --profile` takes).
+///
+/// # Errors
+/// As [`qemu`].
+pub fn qemu_run(
+    bundle: &Path,
+    now: &str,
+    profile: &anslag_kiosk::profile::Profile,
+    uart_port: Option<u16>,
+) -> Result<QemuRun> {
     let _one_at_a_time = firmware_lock();
     let bytes =
         std::fs::read(bundle).with_context(|| format!("cannot read {}", bundle.display()))?;
@@ -142,6 +156,7 @@ pub fn qemu_with_uart(bundle: &Path, now: &str, uart_port: Option<u16>) -> Resul
         .args(["build", "--release", "--quiet", "--bin", "show"])
         .env("ANSLAG_BUNDLE", bundle.canonicalize()?)
         .env("ANSLAG_NOW", now_utc.to_string())
+        .env("ANSLAG_PROFILE", profile.name)
         .status()
         .context("cannot run cargo for the firmware")?;
     if !status.success() {
