@@ -135,7 +135,7 @@ mod tests {
             if wake.call {
                 calls.push(i);
             }
-            memory = memory.after(contact.then(|| (wake.now / HOUR) as u32));
+            memory = memory.after(contact.then_some((wake.now / HOUR) as u32));
         }
         calls
     }
