@@ -37,3 +37,4 @@ pub mod receive;
 pub mod refresh;
 pub mod render;
 pub mod text;
+pub mod wake;

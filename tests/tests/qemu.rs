@@ -65,18 +65,70 @@ fn firmware_in_qemu_draws_the_same_frame_as_the_preview() {
             run.output
         );
         // Rendering's stack, measured by stack painting on the Cortex-M3, stays in budget.
-        let stack: usize = run
-            .output
-            .split("render stack ")
-            .nth(1)
-            .and_then(|r| r.split(' ').next())
-            .and_then(|n| n.parse().ok())
-            .expect("firmware reports its stack use");
+        let stack = render_stack(&run.output);
         assert!(
             stack > 500 && stack <= 8 * 1024,
             "render stack {stack} bytes"
         );
     }
+}
+
+/// The smaller panels too: `cargo xtask qemu --profile` builds the firmware for the profile
+/// and its frame is the preview's for that profile, pixel for pixel.
+#[test]
+fn firmware_in_qemu_draws_other_profiles_like_the_preview() {
+    if !qemu_available() {
+        return;
+    }
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("qemu-profiles");
+    let _ = std::fs::remove_dir_all(&dir);
+    let cli = Cli::try_parse_from(["anslag", "demo", "--out-dir", dir.to_str().unwrap()]).unwrap();
+    cli.command.run().unwrap();
+    let bundle = dir.join("tautas-nams.ansl");
+    let bytes = std::fs::read(&bundle).unwrap();
+    let parsed = Bundle::parse(&bytes).unwrap();
+    let now = "2026-03-05T09:00";
+    let utc = anslag_cli::cmd::preview::parse_now(&parsed, now).unwrap();
+    for profile in [
+        anslag_kiosk::profile::EPD_4IN2,
+        anslag_kiosk::profile::LCD_320X240,
+    ] {
+        let host = anslag_cli::cmd::preview::render_screen(
+            &parsed,
+            utc,
+            &profile,
+            &anslag_kiosk::render::Options::default(),
+        )
+        .unwrap();
+        let run = xtask::qemu_run(&bundle, now, &profile, None).unwrap();
+        assert!(
+            run.output.contains(&format!("events; {} at", profile.name)),
+            "{}",
+            run.output
+        );
+        assert_eq!(
+            run.frame_hash.as_deref(),
+            Some(host.frame_hash.as_str()),
+            "{} at {now}:\n{}",
+            profile.name,
+            run.output
+        );
+        let stack = render_stack(&run.output);
+        assert!(
+            stack > 500 && stack <= 8 * 1024,
+            "render stack {stack} bytes"
+        );
+    }
+}
+
+/// The `render stack N bytes` the firmware measured by stack painting.
+fn render_stack(output: &str) -> usize {
+    output
+        .split("render stack ")
+        .nth(1)
+        .and_then(|r| r.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .expect("firmware reports its stack use")
 }
 
 #[test]

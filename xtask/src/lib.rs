@@ -13,6 +13,17 @@ pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
+/// `cargo` for a board crate in `dir`: each board crate is its own workspace with its own
+/// `target/` (where the callers look for the ELF), so a `CARGO_TARGET_DIR` meant for the host
+/// workspace must not move its build elsewhere — the caller would run or measure a stale image.
+pub fn board_cargo(dir: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO"));
+    cmd.current_dir(dir)
+        .env_remove("CARGO_TARGET_DIR")
+        .env_remove("CARGO_BUILD_TARGET_DIR");
+    cmd
+}
+
 /// One firmware build directory: a build for one caller must not replace the ELF another
 /// caller in this process is about to run.
 fn firmware_lock() -> std::sync::MutexGuard<'static, ()> {
@@ -40,9 +51,8 @@ impl QemuKiosk {
         let guard = firmware_lock();
         let dir = root().join("kiosk-fw/boards/qemu");
         let key: String = public_key.iter().map(|b| format!("{b:02x}")).collect();
-        let status = Command::new(env!("CARGO"))
+        let status = board_cargo(&dir)
             .args(["build", "--release", "--quiet", "--bin", "kiosk"])
-            .current_dir(&dir)
             .env("ANSLAG_PUBKEY", key)
             .env("ANSLAG_BOARD", board)
             .env("ANSLAG_NOW", now_utc.to_string())
@@ -106,13 +116,13 @@ pub struct QemuRun {
 
 /// Builds the QEMU board firmware with `bundle` and `now` (board wall-clock
 /// `YYYY-MM-DDTHH:MM` or RFC 3339) embedded, runs it on an emulated Cortex-M3 and returns what
-/// it printed.
+/// it printed. It renders for the 7.5" e-paper profile; [`qemu_run`] takes any profile.
 ///
 /// # Errors
 /// The bundle is invalid, the build fails, `qemu-system-arm` is missing, or the firmware
 /// exits with a failure.
 pub fn qemu(bundle: &Path, now: &str) -> Result<QemuRun> {
-    qemu_with_uart(bundle, now, None)
+    qemu_run(bundle, now, &anslag_kiosk::profile::EPD_7IN5, None)
 }
 
 /// Like [`qemu`], with the board's UART0 on a TCP server at 127.0.0.1:`port` (QEMU waits for
@@ -121,6 +131,20 @@ pub fn qemu(bundle: &Path, now: &str) -> Result<QemuRun> {
 /// # Errors
 /// As [`qemu`].
 pub fn qemu_with_uart(bundle: &Path, now: &str, uart_port: Option<u16>) -> Result<QemuRun> {
+    qemu_run(bundle, now, &anslag_kiosk::profile::EPD_7IN5, uart_port)
+}
+
+/// Like [`qemu_with_uart`], rendering for `profile` (one of [`anslag_kiosk::profile::ALL`],
+/// the profiles `anslag preview --profile` takes).
+///
+/// # Errors
+/// As [`qemu`].
+pub fn qemu_run(
+    bundle: &Path,
+    now: &str,
+    profile: &anslag_kiosk::profile::Profile,
+    uart_port: Option<u16>,
+) -> Result<QemuRun> {
     let _one_at_a_time = firmware_lock();
     let bytes =
         std::fs::read(bundle).with_context(|| format!("cannot read {}", bundle.display()))?;
@@ -128,11 +152,11 @@ pub fn qemu_with_uart(bundle: &Path, now: &str, uart_port: Option<u16>) -> Resul
         .with_context(|| format!("{} is not a valid bundle", bundle.display()))?;
     let now_utc = anslag_cli::cmd::preview::parse_now(&parsed, now)?;
     let board = root().join("kiosk-fw/boards/qemu");
-    let status = Command::new(env!("CARGO"))
+    let status = board_cargo(&board)
         .args(["build", "--release", "--quiet", "--bin", "show"])
-        .current_dir(&board)
         .env("ANSLAG_BUNDLE", bundle.canonicalize()?)
         .env("ANSLAG_NOW", now_utc.to_string())
+        .env("ANSLAG_PROFILE", profile.name)
         .status()
         .context("cannot run cargo for the firmware")?;
     if !status.success() {

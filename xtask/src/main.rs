@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use anslag_kiosk::profile::{self, Profile};
 use clap::{Parser, Subcommand};
 
 /// anslag project automation.
@@ -16,8 +17,8 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Task {
     /// Build the QEMU board firmware with a bundle and run it on an emulated Cortex-M3: it
-    /// renders the e-paper screen and prints the frame's SHA-256 (compare with
-    /// `anslag preview --frame-hash`).
+    /// renders the screen of a display profile and prints the frame's SHA-256 (compare with
+    /// `anslag preview --frame-hash --profile …`).
     Qemu {
         /// The bundle to show.
         #[arg(long)]
@@ -28,18 +29,34 @@ enum Task {
         /// Put the board's UART0 on a TCP server at 127.0.0.1:PORT (QEMU waits for a client).
         #[arg(long, value_name = "PORT")]
         uart: Option<u16>,
+        /// Display profile to render for, as `anslag preview --profile` takes it.
+        #[arg(long, default_value = "epd-7in5", value_parser = parse_profile)]
+        profile: Profile,
     },
     /// Build the RP2040 firmware and check its size: ≤ 96 KB of code (fonts apart) and ≤ 64 KB
     /// of static RAM besides the frame buffer. Prints a Markdown table; fails when over.
     FwSize,
 }
 
+fn parse_profile(name: &str) -> Result<Profile, String> {
+    profile::by_name(name).ok_or_else(|| {
+        let names: Vec<&str> = profile::ALL.iter().map(|p| p.name).collect();
+        format!(
+            "unknown profile `{name}` (choose one of: {})",
+            names.join(", ")
+        )
+    })
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.task {
-        Task::Qemu { bundle, now, uart } => {
-            xtask::qemu_with_uart(&bundle, &now, uart).map(|run| print!("{}", run.output))
-        }
+        Task::Qemu {
+            bundle,
+            now,
+            uart,
+            profile,
+        } => xtask::qemu_run(&bundle, &now, &profile, uart).map(|run| print!("{}", run.output)),
         Task::FwSize => [("always-on build", ""), ("battery build", "battery")]
             .into_iter()
             .try_for_each(|(variant, features)| {

@@ -7,7 +7,6 @@
 //! bytes are looked up in the ELF's `.rodata`. So only fonts the linker kept count, each once.
 
 use std::path::Path;
-use std::process::Command;
 
 use anyhow::{bail, Context, Result};
 use embedded_graphics::image::Image;
@@ -98,9 +97,8 @@ pub fn measure(path: &Path) -> Result<Size> {
 /// The build fails or the image cannot be read.
 pub fn rp2040(features: &str) -> Result<Size> {
     let dir = root().join("kiosk-fw/boards/rp2040");
-    let status = Command::new(env!("CARGO"))
+    let status = crate::board_cargo(&dir)
         .args(["build", "--release", "--quiet", "--features", features])
-        .current_dir(&dir)
         .status()
         .context("cannot run cargo for the RP2040 firmware")?;
     if !status.success() {

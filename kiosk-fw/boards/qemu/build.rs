@@ -1,8 +1,9 @@
 //! Puts memory.x on the linker path, embeds the bundle to show (`show`) and the provisioning
 //! of the receiving kiosk (`kiosk`).
 //!
-//! `ANSLAG_BUNDLE` (path of a .ansl file) and `ANSLAG_NOW` (UTC seconds) choose what the
-//! firmware renders; `cargo xtask`-style callers (the QEMU test, the README command) set them.
+//! `ANSLAG_BUNDLE` (path of a .ansl file), `ANSLAG_NOW` (UTC seconds) and `ANSLAG_PROFILE`
+//! (`epd-7in5`, the default, `epd-4in2` or `lcd-320x240`) choose what the firmware renders;
+//! `cargo xtask`-style callers (the QEMU test, the README command) set them.
 //! Without them the firmware shows an empty placeholder bundle and exits with status 2.
 
 use std::path::PathBuf;
@@ -28,6 +29,20 @@ fn main() {
         .and_then(|v| v.trim().parse().ok())
         .unwrap_or(0);
     std::fs::write(out.join("now.rs"), format!("{now}")).expect("write now");
+    // The display profile `show` renders for: the names `anslag preview --profile` takes.
+    println!("cargo:rerun-if-env-changed=ANSLAG_PROFILE");
+    let profile = std::env::var("ANSLAG_PROFILE").unwrap_or_else(|_| "epd-7in5".into());
+    let constant = match profile.as_str() {
+        "epd-7in5" => "EPD_7IN5",
+        "epd-4in2" => "EPD_4IN2",
+        "lcd-320x240" => "LCD_320X240",
+        other => panic!("ANSLAG_PROFILE {other:?}: choose epd-7in5, epd-4in2 or lcd-320x240"),
+    };
+    std::fs::write(
+        out.join("profile.rs"),
+        format!("anslag_kiosk::profile::{constant}"),
+    )
+    .expect("write profile");
 
     // The kiosk firmware's provisioning: its pinned public key and its name.
     println!("cargo:rerun-if-env-changed=ANSLAG_PUBKEY");

@@ -4,20 +4,25 @@
 //!
 //! * the time comes from a PCF8563 real-time clock on I²C0 (GP4 SDA, GP5 SCL), set from the
 //!   host's clock at every sync;
-//! * the hour of the last contact with the host is kept in the PCF8563's four alarm registers
-//!   (unused: the TPL5110 is the timer; 7 + 6 + 6 + 3 usable bits), for the stateless call
-//!   schedule of
-//!   `anslag_kiosk::backoff::due_after_hours`;
+//! * what the call schedule needs between wakes (`anslag_kiosk::wake::WakeMemory`) is kept in
+//!   the PCF8563's spare registers: the hour of the last contact with the host in its four
+//!   alarm registers (unused: the TPL5110 is the timer; 7 + 6 + 6 + 3 usable bits), the wakes
+//!   since that contact in its timer register (its countdown timer stays disabled), so a wake
+//!   with a lost clock still calls the host (`anslag_kiosk::wake::plan`);
 //! * whether to refresh the panel is decided by comparing this wake's frame with the frame for
 //!   one hour earlier (what the previous wake showed), plus the first wake of each day and every
 //!   new bundle: nothing is written to flash on a wake without an update.
 
 use anslag_core::time::{Date, DateTime};
+use anslag_kiosk::wake::WakeMemory;
 use embedded_hal::i2c::I2c;
 
 const ADDR: u8 = 0x51;
 const REG_SECONDS: u8 = 0x02;
 const REG_ALARM: u8 = 0x09;
+/// The countdown timer's value register: a spare byte while the timer is disabled (TE = 0, as
+/// after reset; this firmware never enables it).
+const REG_TIMER: u8 = 0x0F;
 /// Usable bits of the minute, hour, day and weekday alarm registers (22 bits: hours until
 /// the year 2448).
 const ALARM_BITS: [u32; 4] = [7, 6, 6, 3];
@@ -73,8 +78,28 @@ impl<I: I2c> Pcf8563<I> {
         let _ = self.0.write(ADDR, &regs);
     }
 
+    /// What the previous wakes left: the last contact's hour and the wakes since. Registers that
+    /// cannot be read count as zero (the wake plan then calls).
+    pub fn wake_memory(&mut self) -> WakeMemory {
+        let mut wakes = [0u8; 1];
+        let wakes_since_contact = match self.0.write_read(ADDR, &[REG_TIMER], &mut wakes) {
+            Ok(()) => wakes[0],
+            Err(_) => 0,
+        };
+        WakeMemory {
+            last_contact_hour: self.last_contact_hours().unwrap_or(0),
+            wakes_since_contact,
+        }
+    }
+
+    /// Keeps `memory` for the next wake.
+    pub fn set_wake_memory(&mut self, memory: WakeMemory) {
+        self.set_last_contact_hours(memory.last_contact_hour);
+        let _ = self.0.write(ADDR, &[REG_TIMER, memory.wakes_since_contact]);
+    }
+
     /// Hours since 1970 of the last contact with the host, kept in the alarm registers.
-    pub fn last_contact_hours(&mut self) -> Option<u32> {
+    fn last_contact_hours(&mut self) -> Option<u32> {
         let mut r = [0u8; 4];
         self.0.write_read(ADDR, &[REG_ALARM], &mut r).ok()?;
         let mut hours = 0u32;
@@ -87,7 +112,7 @@ impl<I: I2c> Pcf8563<I> {
     }
 
     /// Records the last contact. Bit 7 of each alarm register stays set: the alarm is off.
-    pub fn set_last_contact_hours(&mut self, hours: u32) {
+    fn set_last_contact_hours(&mut self, hours: u32) {
         let mut regs = [REG_ALARM, 0, 0, 0, 0];
         let mut shift = 0;
         for (r, bits) in regs.iter_mut().skip(1).zip(ALARM_BITS) {

@@ -8,7 +8,9 @@
 //!   sync:         answer the host on UART0 whenever it calls (a 0x00 byte wakes the kiosk's
 //!                 Hello); say Hello on our own on the Backoff schedule — hourly, and after
 //!                 unanswered attempts 2 h, 4 h … up to daily
-//!   in between:   wait for interrupts (`wfi`)
+//!   in between:   sleep in `wfi` until the next deadline (timer alarm 0) or UART0's receive
+//!                 interrupt (see `Idle`); no render while the host talks, so the 32-byte
+//!                 FIFO never overflows
 //! ```
 //!
 //! The clock: the host sends its clock at every sync (`Time`), and the board counts on from it
@@ -38,8 +40,6 @@ use anslag_kiosk::profile::EPD_7IN5;
 #[cfg(not(feature = "battery"))]
 use anslag_kiosk::refresh::{Refresh, RefreshPolicy};
 use anslag_kiosk::render::{render, Options};
-#[cfg(not(feature = "battery"))]
-use embedded_hal::delay::DelayNs;
 use embedded_hal::spi::MODE_0;
 use panic_halt as _;
 use rp2040_hal::fugit::RateExtU32;
@@ -256,7 +256,7 @@ fn refresh(panel: &mut Panel, frame: &[u8], timer: &mut hal::Timer) {
 }
 
 /// USB or mains power: render every minute, call the host on the backoff schedule, answer it
-/// whenever it calls.
+/// whenever it calls; sleep (`wfi`) in between until the next deadline or UART byte.
 #[cfg(not(feature = "battery"))]
 fn always_on(
     link: &mut Link<Uart0>,
@@ -265,6 +265,9 @@ fn always_on(
     panel: &mut Panel,
     timer: &mut hal::Timer,
 ) -> ! {
+    let Some(mut idle) = Idle::new(timer, &mut link.uart) else {
+        halt()
+    };
     let mut policy = RefreshPolicy::new();
     let mut backoff = Backoff::HOURLY;
     // Seconds on the board's clock at timer 0 (see the module docs).
@@ -278,6 +281,17 @@ fn always_on(
     loop {
         let now_us = timer.get_counter().ticks();
         let uptime = (now_us / 1_000_000) as i64;
+        // The screen, once a minute — not while the host talks: rendering and a 5 s panel
+        // refresh leave the UART unread for longer than its 32-byte FIFO lasts.
+        if now_us >= next_render_us && listening_until.is_none() {
+            next_render_us = now_us + RENDER_EVERY_US;
+            if let Some(today) = draw(store, &mut mem.frame, epoch + uptime) {
+                if policy.decide(&mem.frame, today) != Refresh::Keep {
+                    refresh(panel, &mem.frame, timer);
+                }
+            }
+            continue; // that took a while: look at the clock and the UART again
+        }
         // Our own call on the backoff schedule.
         if now_us >= next_hello_us && listening_until.is_none() {
             link.hello(&mem.kiosk, store);
@@ -309,20 +323,78 @@ fn always_on(
             if !has_clock {
                 epoch = active_bundle(store).map_or(epoch, |b| b.header().created_at - uptime);
             }
-            next_render_us = now_us; // show it now
+            next_render_us = now_us; // show it as soon as the host is done
         }
-        // The screen, once a minute.
-        if now_us >= next_render_us {
-            next_render_us = now_us + 60_000_000;
-            if let Some(today) = draw(store, &mut mem.frame, epoch + uptime) {
-                if policy.decide(&mem.frame, today) != Refresh::Keep {
-                    refresh(panel, &mem.frame, timer);
-                }
-            }
+        if polled.called || polled.heard || polled.activated {
+            continue; // handling it took time: the UART may hold more already
         }
-        if listening_until.is_none() {
-            // Idle: the UART's 32-byte FIFO holds what arrives meanwhile.
-            timer.delay_ms(1);
+        // Nothing to do until the next deadline or the next bytes on the UART.
+        let wake_us = match listening_until {
+            Some(t) => t,
+            None => next_render_us.min(next_hello_us),
+        };
+        idle.sleep_until(timer, wake_us);
+    }
+}
+
+/// The always-on build's screen interval.
+#[cfg(not(feature = "battery"))]
+const RENDER_EVERY_US: u64 = 60_000_000;
+
+/// Sleeping between deadlines: the core waits in `wfi` for the timer's alarm 0 or for UART0's
+/// receive interrupt (FIFO at 8 of 32 bytes, or a receive timeout after 32 bit times of quiet
+/// with bytes in the FIFO).
+///
+/// Interrupts stay masked (PRIMASK) for the whole run: an interrupt that is enabled in the
+/// NVIC and pending still ends `wfi`, but no handler runs. That makes the check-then-sleep race
+/// harmless: a byte that arrives after [`Link::poll`] drained the FIFO and before the `wfi`
+/// leaves UART0's (level) interrupt pending, and the `wfi` returns at once.
+#[cfg(not(feature = "battery"))]
+struct Idle {
+    alarm: hal::timer::Alarm0,
+}
+
+#[cfg(not(feature = "battery"))]
+impl Idle {
+    fn new(timer: &mut hal::Timer, uart: &mut Uart0) -> Option<Idle> {
+        use hal::timer::Alarm as _;
+        cortex_m::interrupt::disable();
+        let mut alarm = timer.alarm_0()?;
+        alarm.enable_interrupt();
+        uart.set_rx_watermark(hal::uart::FifoWatermark::Bytes8);
+        uart.enable_rx_interrupt();
+        // SAFETY: PRIMASK is set above and never cleared (the HAL's critical sections restore
+        // it as they found it), so unmasking only lets these interrupts end a `wfi`; no handler
+        // ever runs, and no critical section relies on them being masked.
+        unsafe {
+            cortex_m::peripheral::NVIC::unmask(pac::Interrupt::TIMER_IRQ_0);
+            cortex_m::peripheral::NVIC::unmask(pac::Interrupt::UART0_IRQ);
+        }
+        Some(Idle { alarm })
+    }
+
+    /// Sleeps until the timer reaches `at_us` or UART0 has received bytes (or returns at once
+    /// when either already happened).
+    fn sleep_until(&mut self, timer: &hal::Timer, at_us: u64) {
+        use hal::timer::Alarm as _;
+        use rp2040_hal::fugit::ExtU32;
+        let now = timer.get_counter().ticks();
+        if at_us <= now {
+            return;
+        }
+        // Every deadline is at most a minute away (the next render); the cap keeps the alarm,
+        // which compares 32 bits of microseconds, well inside its range.
+        let us = u32::try_from(at_us - now)
+            .unwrap_or(u32::MAX)
+            .min(RENDER_EVERY_US as u32);
+        // Clear the previous wake before arming: the alarm's interrupt and both NVIC pending
+        // bits. UART0's interrupt is a level (FIFO content), so a byte already waiting pends
+        // it again at once.
+        self.alarm.clear_interrupt();
+        cortex_m::peripheral::NVIC::unpend(pac::Interrupt::TIMER_IRQ_0);
+        cortex_m::peripheral::NVIC::unpend(pac::Interrupt::UART0_IRQ);
+        if self.alarm.schedule(us.micros()).is_ok() {
+            cortex_m::asm::wfi();
         }
     }
 }
@@ -339,20 +411,24 @@ fn battery_wake<I: embedded_hal::i2c::I2c>(
     mut done: impl embedded_hal::digital::OutputPin,
 ) -> ! {
     let uptime = |timer: &hal::Timer| (timer.get_counter().ticks() / 1_000_000) as i64;
-    let mut now = rtc
-        .time()
-        .or_else(|| active_bundle(store).map(|b| b.header().created_at))
-        .unwrap_or(0);
-    let hour = u32::try_from(now / 3600).unwrap_or(0);
-    let last_contact = rtc.last_contact_hours().unwrap_or(0);
+    let memory = rtc.wake_memory();
+    // A lost clock calls the host (the call sets it); a wake counter keeps the schedule moving
+    // even when the clock does not (anslag_kiosk::wake).
+    let plan = anslag_kiosk::wake::plan(
+        rtc.time(),
+        active_bundle(store).map(|b| b.header().created_at),
+        memory,
+    );
+    let mut now = plan.now;
     let mut activated = false;
-    if anslag_kiosk::backoff::due_after_hours(hour.saturating_sub(last_contact)) {
+    let mut heard = false;
+    if plan.call {
         link.hello(&mem.kiosk, store);
         let mut until = timer.get_counter().ticks() + LISTEN_US;
         while timer.get_counter().ticks() < until {
             let polled = link.poll(mem, store);
             if polled.heard {
-                rtc.set_last_contact_hours(hour);
+                heard = true;
                 until = timer.get_counter().ticks() + LISTEN_US;
             }
             if let Some(unix) = polled.clock {
@@ -363,6 +439,8 @@ fn battery_wake<I: embedded_hal::i2c::I2c>(
         }
     }
     let now = now + uptime(timer);
+    let contact_hour = heard.then(|| u32::try_from(now / 3600).unwrap_or(0));
+    rtc.set_wake_memory(memory.after(contact_hour));
     // Refresh when the picture differs from the one an hour ago (the previous wake's), on the
     // first wake of a day (ghosting), or for a new bundle.
     let before = draw(store, &mut mem.frame, now - 3600).map(|day| (day, crc32(&mem.frame)));
