@@ -859,9 +859,19 @@ pub mod seal {
         (count >= MIN_RUN).then_some((count, delta))
     }
 
-    /// Raw deflate, as small as zopfli's optimal parsing makes it (a standard stream: the
-    /// kiosk's inflater does not know the difference). Effort drops with size so that a large
-    /// listing still seals in about a second (BENCHMARKS.md).
+    /// Payloads from this size on are worth zopfli's time (≈ 0.1 s each); below it the
+    /// saving is tens of bytes and a fleet of small boards would wait for nothing.
+    pub const ZOPFLI_FROM: usize = 4096;
+
+    /// Raw deflate at miniz's best level: fast (≈ 1 ms for a 28 KB bundle), used to compare
+    /// the candidate payloads.
+    pub fn deflate_fast(bytes: &[u8]) -> Vec<u8> {
+        miniz_oxide::deflate::compress_to_vec(bytes, 10)
+    }
+
+    /// Raw deflate as small as zopfli's optimal parsing makes it (a standard stream: the
+    /// kiosk's inflater does not know the difference; ≈ 8 % smaller than [`deflate_fast`]).
+    /// Effort drops with size so that a large listing still seals in about a second.
     pub fn deflate(bytes: &[u8]) -> Vec<u8> {
         let iterations = match bytes.len() {
             0..=65_536 => 15,
@@ -878,12 +888,10 @@ pub mod seal {
         // One write per 1 MiB: zopfli compresses each write as its own chunk.
         for chunk in bytes.chunks(1 << 20) {
             if zopfli::Write::write_all(&mut encoder, chunk).is_err() {
-                return miniz_oxide::deflate::compress_to_vec(bytes, 10);
+                return deflate_fast(bytes);
             }
         }
-        encoder
-            .finish()
-            .unwrap_or_else(|_| miniz_oxide::deflate::compress_to_vec(bytes, 10))
+        encoder.finish().unwrap_or_else(|_| deflate_fast(bytes))
     }
 
     /// How to seal.
@@ -908,30 +916,33 @@ pub mod seal {
         options: &Options<'_>,
     ) -> Vec<u8> {
         let len = bundle.len() as u32;
-        let compress = |raw: Vec<u8>| -> (Compression, Vec<u8>) {
-            if options.no_compression {
-                return (Compression::None, raw);
+        // Candidates: the packed tables (they win from a few events on), the bundle as one
+        // INSERT (a tiny bundle deflates better as it is), and a delta against the base. Each
+        // is compared deflated fast (or not, when that is smaller); only the winner, when it
+        // is large, gets zopfli's slow, smaller deflate.
+        let mut candidates = alloc::vec![(None, pack(bundle)), (None, whole(bundle))];
+        if let Some(b) = base.filter(|_| !options.force_full) {
+            candidates.push((Some(Crc::of(bundle_crc(b))), diff(b, bundle)));
+        }
+        let sized = candidates.into_iter().map(|(base_id, ops)| {
+            let deflated = (!options.no_compression)
+                .then(|| deflate_fast(&ops))
+                .filter(|d| d.len() < ops.len());
+            (base_id, ops, deflated)
+        });
+        let best =
+            sized.min_by_key(|(_, ops, deflated)| deflated.as_ref().map_or(ops.len(), Vec::len));
+        let (base_id, (compression, payload)) = match best {
+            Some((base_id, ops, Some(fast))) => {
+                let small = if fast.len() >= ZOPFLI_FROM {
+                    Some(deflate(&ops)).filter(|z| z.len() < fast.len())
+                } else {
+                    None
+                };
+                (base_id, (Compression::Deflate, small.unwrap_or(fast)))
             }
-            let packed = deflate(&raw);
-            if packed.len() < raw.len() {
-                (Compression::Deflate, packed)
-            } else {
-                (Compression::None, raw)
-            }
-        };
-        // Packed tables win from a few events on; a tiny bundle deflates better as it is
-        // (one INSERT op), so both are tried and the smaller is sent.
-        let full = [pack(bundle), whole(bundle)]
-            .map(compress)
-            .into_iter()
-            .min_by_key(|(_, payload)| payload.len())
-            .unwrap_or_else(|| (Compression::None, whole(bundle)));
-        let delta = base
-            .filter(|_| !options.force_full)
-            .map(|b| (Crc::of(bundle_crc(b)), compress(diff(b, bundle))));
-        let (base_id, (compression, payload)) = match delta {
-            Some((id, d)) if d.1.len() < full.1.len() => (Some(id), d),
-            _ => (None, full),
+            Some((base_id, ops, None)) => (base_id, (Compression::None, ops)),
+            None => (None, (Compression::None, whole(bundle))),
         };
         let signature = options
             .secret_key
