@@ -431,7 +431,9 @@ impl Inflater {
 
     /// Resets to a fresh stream without touching the window's memory.
     pub fn reset(&mut self) {
-        self.state = DecompressorOxide::new();
+        // In place: `DecompressorOxide::new()` would build its ≈ 11 KB of tables on the stack
+        // first (measured on the Cortex-M3: 19.9 KB receive stack instead of 2.3 KB).
+        self.state.init();
         self.pos = 0;
         self.done = false;
     }
