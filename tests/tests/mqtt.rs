@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use anslag_cli::link::flash::FileFlash;
 use anslag_core::store::Store;
-use anslag_tests::{free_port, run, run_owned, workspace};
+use anslag_tests::{free_port, run, run_owned, shared, workspace};
 
 fn mosquitto() -> Option<PathBuf> {
     let found = [
@@ -317,4 +317,82 @@ fn sync_leaves_only_the_current_delta_retained() {
         "only the full bundle and the newest delta stay retained"
     );
     assert!(delta.starts_with("fleet/hall/delta/"), "{delta}");
+}
+
+/// `anslag push --mqtt`, three bundles in a row, each a delta against the one before: like
+/// `sync`, each push clears the delta it left retained last time (recorded in its cache), so
+/// the broker keeps only the full bundle and the newest delta.
+#[test]
+fn push_leaves_only_the_current_delta_retained() {
+    let Some(bin) = mosquitto() else { return };
+    let dir = workspace(Path::new(env!("CARGO_TARGET_TMPDIR")), "mqtt-push");
+    let broker = Broker::start(&bin, &dir);
+    let p = |f: &str| dir.join(f).to_string_lossy().into_owned();
+    let url = format!("mqtt://127.0.0.1:{}/pushed", broker.port);
+    let feed = shared("bench/listing-200.ics");
+    run(&[
+        "anslag",
+        "build",
+        &feed,
+        "--tz",
+        "Europe/Riga",
+        "--from",
+        "2026-03-01",
+        "--days",
+        "32",
+        "--board",
+        "hall",
+        "--key",
+        &p("k"),
+        "--sequence",
+        "12",
+        "--base",
+        &p("v2.ansl"),
+        "-o",
+        &p("v3.ansl"),
+    ])
+    .unwrap();
+    let cache = p("cache");
+    let push = |file: &str, base: Option<&str>| {
+        let (file, base) = (p(file), base.map(p));
+        let mut args = vec![
+            "anslag",
+            "push",
+            &file,
+            "--mqtt",
+            &url,
+            "--cache-dir",
+            &cache,
+        ];
+        if let Some(b) = &base {
+            args.extend(["--base", b.as_str()]);
+        }
+        run(&args).unwrap();
+    };
+    push("v1.ansl", None);
+    push("v2.ansl", Some("v1.ansl"));
+    push("v3.ansl", Some("v2.ansl"));
+    let mqtt = anslag_cli::link::mqtt::parse_url(&url).unwrap();
+    let mut retained = Vec::new();
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async {
+            let collect = anslag_cli::link::mqtt::subscribe(&mqtt, "hall", |topic, payload| {
+                if !payload.is_empty() {
+                    retained.push(topic.to_string());
+                }
+                true
+            });
+            let _ = tokio::time::timeout(Duration::from_secs(2), collect).await;
+        });
+    retained.sort();
+    let delta = std::fs::read_to_string(dir.join("cache/sync/hall.mqtt-delta")).unwrap();
+    assert!(delta.starts_with("pushed/hall/delta/"), "{delta}");
+    assert_eq!(
+        retained,
+        ["pushed/hall/bundle", delta.trim()],
+        "only the full bundle and the newest delta stay retained"
+    );
 }

@@ -351,13 +351,17 @@ impl Cmd {
         };
         let started = std::time::Instant::now();
         let runtime = tokio::runtime::Runtime::new()?;
+        // As `anslag sync` does: the delta this machine left retained last time is cleared.
+        let cache = crate::cmd::build::cache_dir(self.cache_dir.clone());
+        let clear = crate::link::mqtt::last_retained(&cache, &signed.board);
         let published = runtime.block_on(crate::link::mqtt::publish(
             &url,
             signed,
             base.as_deref().filter(|_| !self.full),
-            &[],
+            &clear,
             Duration::from_secs(self.timeout),
         ))?;
+        crate::link::mqtt::remember_retained(&cache, &signed.board, &published);
         let report = Report {
             board: signed.board.clone(),
             transport: "mqtt",

@@ -418,13 +418,6 @@ fn feeds_path(cache: &Path, board: &str) -> PathBuf {
         .join(format!("{}.feeds", link::safe_file_name(board)))
 }
 
-/// Where the MQTT delta topic retained for a board is recorded (the one to clear next time).
-fn retained_path(cache: &Path, board: &str) -> PathBuf {
-    cache
-        .join("sync")
-        .join(format!("{}.mqtt-delta", link::safe_file_name(board)))
-}
-
 /// Whether `board`'s listing is made from the feed `source`: unless the record says the feed
 /// gave it no events last time, yes.
 fn uses(cache: &Path, board: &str, source: &str) -> bool {
@@ -712,10 +705,7 @@ async fn attempt_once(
     let report = match transport {
         Transport::Mqtt(url) => {
             // The delta published last time (if known) is cleared: it leads to an old bundle.
-            let record = retained_path(cache, &p.signed.board);
-            let clear: Vec<String> = std::fs::read_to_string(&record)
-                .map(|t| t.lines().map(str::to_string).collect())
-                .unwrap_or_default();
+            let clear = link::mqtt::last_retained(cache, &p.signed.board);
             let published = link::mqtt::publish(
                 url,
                 &p.signed,
@@ -724,17 +714,7 @@ async fn attempt_once(
                 Duration::from_secs(timeout),
             )
             .await?;
-            let text = published
-                .delta_topic
-                .as_ref()
-                .map(|t| format!("{t}\n"))
-                .unwrap_or_default();
-            if let Some(dir) = record.parent() {
-                let _ = std::fs::create_dir_all(dir);
-            }
-            if let Err(e) = std::fs::write(&record, text) {
-                tracing::warn!("cannot write {}: {e}", record.display());
-            }
+            link::mqtt::remember_retained(cache, &p.signed.board, &published);
             return Ok(("published", published.bytes, published.delta, None));
         }
         Transport::Dir(dir) => {

@@ -7,7 +7,8 @@
 //!                                              (8 hex digits) is CRC — the board's previous one
 //! ```
 //!
-//! Only the newest delta stays retained: `anslag sync` clears the one it published before (an
+//! Only the newest delta stays retained: `anslag sync` and `anslag push --mqtt` clear the one
+//! they published before (an
 //! empty retained message deletes it on the broker), so a board that connects gets at most one
 //! delta and the full bundle.
 //!
@@ -138,6 +139,38 @@ pub struct Published {
     pub delta: bool,
     /// The delta's topic, now retained on the broker: the one to clear with the next publish.
     pub delta_topic: Option<String>,
+}
+
+/// The delta topics retained for `board` by the last publish from this machine, as recorded
+/// in the cache (`sync/BOARD.mqtt-delta`): the ones the next publish clears. Shared by
+/// `anslag sync` and `anslag push --mqtt`.
+pub fn last_retained(cache: &std::path::Path, board: &str) -> Vec<String> {
+    std::fs::read_to_string(retained_record(cache, board))
+        .map(|t| t.lines().map(str::to_string).collect())
+        .unwrap_or_default()
+}
+
+/// Records what `published` left retained for `board` (see [`last_retained`]); a failure to
+/// write is a warning, not an error: the next publish would merely leave one stale delta.
+pub fn remember_retained(cache: &std::path::Path, board: &str, published: &Published) {
+    let record = retained_record(cache, board);
+    let text = published
+        .delta_topic
+        .as_ref()
+        .map(|t| format!("{t}\n"))
+        .unwrap_or_default();
+    if let Some(dir) = record.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    if let Err(e) = std::fs::write(&record, text) {
+        tracing::warn!("cannot write {}: {e}", record.display());
+    }
+}
+
+fn retained_record(cache: &std::path::Path, board: &str) -> std::path::PathBuf {
+    cache
+        .join("sync")
+        .join(format!("{}.mqtt-delta", crate::link::safe_file_name(board)))
 }
 
 /// The retained messages that publish `signed`: a delta against `base` (the bundle the board
