@@ -382,10 +382,26 @@ fn a_lost_feed_keeps_the_boards_that_show_it_on_their_last_listing() {
         polish
     );
 
-    // A spreadsheet that no longer reads at all (nothing read, only problems) is lost too.
+    // A spreadsheet that no longer reads at all: its last good copy stands in (with a
+    // warning), so nothing changes on the boards…
     std::fs::rename(dir.join("renamed.ics"), dir.join("tautas-nams.ics")).unwrap();
-    std::fs::write(&csv, "title,when\nfoo,bar\n").unwrap();
+    sync_in(&dir, &[]).unwrap();
+    let hall = std::fs::read(dir.join("stick/hall.anslw")).unwrap();
     let polish = std::fs::read(dir.join("stick/polish.anslw")).unwrap();
+    std::fs::write(&csv, "title,when\nfoo,bar\n").unwrap();
+    sync_in(&dir, &[]).unwrap();
+    assert_eq!(std::fs::read(dir.join("stick/hall.anslw")).unwrap(), hall);
+    assert_eq!(
+        std::fs::read(dir.join("stick/polish.anslw")).unwrap(),
+        polish
+    );
+    // …and without a good copy it is lost too: both boards keep their listings.
+    for e in std::fs::read_dir(dir.join("cache")).unwrap() {
+        let path = e.unwrap().path();
+        if path.is_file() {
+            std::fs::remove_file(path).unwrap();
+        }
+    }
     let err = sync_in(&dir, &[]).unwrap_err();
     let line = config_line(&dir, "source = \"wydarzenia.csv\"");
     assert!(
