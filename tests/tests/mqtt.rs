@@ -294,22 +294,7 @@ fn sync_leaves_only_the_current_delta_retained() {
         .unwrap();
     }
     // What a board subscribing now receives.
-    let mqtt = anslag_cli::link::mqtt::parse_url(&url).unwrap();
-    let mut retained = Vec::new();
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(async {
-            let collect = anslag_cli::link::mqtt::subscribe(&mqtt, "hall", |topic, payload| {
-                if !payload.is_empty() {
-                    retained.push(topic.to_string());
-                }
-                true
-            });
-            let _ = tokio::time::timeout(Duration::from_secs(2), collect).await;
-        });
-    retained.sort();
+    let retained = retained_topics(&url, "hall");
     let delta = std::fs::read_to_string(dir.join("cache/sync/hall.mqtt-delta")).unwrap();
     assert_eq!(
         retained,
@@ -372,14 +357,26 @@ fn push_leaves_only_the_current_delta_retained() {
     push("v1.ansl", None);
     push("v2.ansl", Some("v1.ansl"));
     push("v3.ansl", Some("v2.ansl"));
-    let mqtt = anslag_cli::link::mqtt::parse_url(&url).unwrap();
+    let retained = retained_topics(&url, "hall");
+    let delta = std::fs::read_to_string(dir.join("cache/sync/hall.mqtt-delta")).unwrap();
+    assert!(delta.starts_with("pushed/hall/delta/"), "{delta}");
+    assert_eq!(
+        retained,
+        ["pushed/hall/bundle", delta.trim()],
+        "only the full bundle and the newest delta stay retained"
+    );
+}
+
+/// The topics with a retained message for `board`: what a board subscribing now receives.
+fn retained_topics(url: &str, board: &str) -> Vec<String> {
+    let mqtt = anslag_cli::link::mqtt::parse_url(url).unwrap();
     let mut retained = Vec::new();
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap()
         .block_on(async {
-            let collect = anslag_cli::link::mqtt::subscribe(&mqtt, "hall", |topic, payload| {
+            let collect = anslag_cli::link::mqtt::subscribe(&mqtt, board, |topic, payload| {
                 if !payload.is_empty() {
                     retained.push(topic.to_string());
                 }
@@ -388,11 +385,5 @@ fn push_leaves_only_the_current_delta_retained() {
             let _ = tokio::time::timeout(Duration::from_secs(2), collect).await;
         });
     retained.sort();
-    let delta = std::fs::read_to_string(dir.join("cache/sync/hall.mqtt-delta")).unwrap();
-    assert!(delta.starts_with("pushed/hall/delta/"), "{delta}");
-    assert_eq!(
-        retained,
-        ["pushed/hall/bundle", delta.trim()],
-        "only the full bundle and the newest delta stay retained"
-    );
+    retained
 }

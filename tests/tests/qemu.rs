@@ -35,12 +35,7 @@ fn firmware_in_qemu_draws_the_same_frame_as_the_preview() {
     if !qemu_available() {
         return;
     }
-    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("qemu");
-    let _ = std::fs::remove_dir_all(&dir);
-    let cli = Cli::try_parse_from(["anslag", "demo", "--out-dir", dir.to_str().unwrap()]).unwrap();
-    cli.command.run().unwrap();
-    let bundle = dir.join("tautas-nams.ansl");
-    let bytes = std::fs::read(&bundle).unwrap();
+    let (bundle, bytes) = demo_bundle("qemu");
     let parsed = Bundle::parse(&bytes).unwrap();
 
     for now in ["2026-03-05T09:00", "2026-03-29T09:00"] {
@@ -80,12 +75,7 @@ fn firmware_in_qemu_draws_other_profiles_like_the_preview() {
     if !qemu_available() {
         return;
     }
-    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("qemu-profiles");
-    let _ = std::fs::remove_dir_all(&dir);
-    let cli = Cli::try_parse_from(["anslag", "demo", "--out-dir", dir.to_str().unwrap()]).unwrap();
-    cli.command.run().unwrap();
-    let bundle = dir.join("tautas-nams.ansl");
-    let bytes = std::fs::read(&bundle).unwrap();
+    let (bundle, bytes) = demo_bundle("qemu-profiles");
     let parsed = Bundle::parse(&bytes).unwrap();
     let now = "2026-03-05T09:00";
     let utc = anslag_cli::cmd::preview::parse_now(&parsed, now).unwrap();
@@ -137,11 +127,7 @@ fn the_boards_uart_is_reachable_from_the_host() {
     if !qemu_available() {
         return;
     }
-    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("qemu-uart");
-    let _ = std::fs::remove_dir_all(&dir);
-    let cli = Cli::try_parse_from(["anslag", "demo", "--out-dir", dir.to_str().unwrap()]).unwrap();
-    cli.command.run().unwrap();
-    let bundle = dir.join("tautas-nams.ansl");
+    let (bundle, _) = demo_bundle("qemu-uart");
     // A free port on loopback (released again for QEMU to take).
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -264,4 +250,15 @@ fn firmware_receives_an_update_over_its_uart_and_draws_it() {
         firmware.output
     );
     eprintln!("{}", firmware.output);
+}
+
+/// The demo's bundle, made afresh in a directory of its own: its path and bytes.
+fn demo_bundle(name: &str) -> (std::path::PathBuf, Vec<u8>) {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    let cli = Cli::try_parse_from(["anslag", "demo", "--out-dir", dir.to_str().unwrap()]).unwrap();
+    cli.command.run().unwrap();
+    let bundle = dir.join("tautas-nams.ansl");
+    let bytes = std::fs::read(&bundle).unwrap();
+    (bundle, bytes)
 }

@@ -551,18 +551,25 @@ fn talks_back(transport: &Transport) -> bool {
     matches!(transport, Transport::Tcp(_) | Transport::Serial { .. })
 }
 
+impl BoardReport {
+    /// The report of a board nothing has been sent to (yet).
+    fn unchanged(p: &Planned, transport: &Transport) -> Self {
+        BoardReport {
+            board: p.signed.board.clone(),
+            transport: transport.to_string(),
+            events: p.events,
+            bytes_sent: 0,
+            mode: "none",
+            result: "unchanged",
+            reason: None,
+            attempts: 0,
+        }
+    }
+}
+
 /// What `--dry-run` reports for a board: the update sealed as it would be sent, not sent.
 fn dry_run(p: &Planned, transport: &Transport, full: bool) -> BoardReport {
-    let mut report = BoardReport {
-        board: p.signed.board.clone(),
-        transport: transport.to_string(),
-        events: p.events,
-        bytes_sent: 0,
-        mode: "none",
-        result: "unchanged",
-        reason: None,
-        attempts: 0,
-    };
+    let mut report = BoardReport::unchanged(p, transport);
     if p.unchanged {
         if talks_back(transport) {
             report.reason = Some("unless the board lost it (it is asked)".into());
@@ -597,16 +604,7 @@ async fn deliver(
     timeout: u64,
     bar: indicatif::ProgressBar,
 ) -> BoardReport {
-    let mut report = BoardReport {
-        board: p.signed.board.clone(),
-        transport: transport.to_string(),
-        events: p.events,
-        bytes_sent: 0,
-        mode: "none",
-        result: "unchanged",
-        reason: None,
-        attempts: 0,
-    };
+    let mut report = BoardReport::unchanged(&p, &transport);
     if p.unchanged && !talks_back(&transport) {
         tracing::info!(board = %report.board, "unchanged; nothing to send");
         record_feeds(&cache, &p);
