@@ -335,3 +335,38 @@ fn local_files_keep_a_last_good_copy() {
         .fetch(p)
         .is_err());
 }
+
+/// A local calendar read on every run is kept once: an unchanged copy is not written again
+/// (the file stays as it was), a changed one replaces it.
+#[test]
+fn an_unchanged_local_file_is_not_copied_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("events.ics");
+    std::fs::write(&p, "BEGIN:VCALENDAR\nEND:VCALENDAR\n").unwrap();
+    let f = Fetcher::new(dir.path().join("cache"));
+    let p = p.to_str().unwrap();
+    f.fetch(p).unwrap();
+    let bodies = || -> Vec<(std::path::PathBuf, std::time::SystemTime)> {
+        let mut v: Vec<_> = std::fs::read_dir(dir.path().join("cache"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "body"))
+            .map(|p| {
+                let t = std::fs::metadata(&p).unwrap().modified().unwrap();
+                (p, t)
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let first = bodies();
+    assert_eq!(first.len(), 1);
+    std::thread::sleep(Duration::from_millis(20));
+    f.fetch(p).unwrap();
+    assert_eq!(bodies(), first, "rewritten although unchanged");
+    std::fs::write(p, "BEGIN:VCALENDAR\nX-WR-CALNAME:Zāle\nEND:VCALENDAR\n").unwrap();
+    f.fetch(p).unwrap();
+    assert_ne!(bodies(), first, "a changed file must replace the copy");
+    let body = std::fs::read(&bodies()[0].0).unwrap();
+    assert!(String::from_utf8(body).unwrap().contains("Zāle"));
+}

@@ -118,6 +118,18 @@ pub fn fetch_all(
     fetcher: feeds::fetch::Fetcher,
     sources: &[String],
 ) -> Result<Vec<Result<feeds::fetch::Fetched, feeds::fetch::FetchError>>> {
+    let validated = |fetcher: &feeds::fetch::Fetcher, source: &str| {
+        let validate = |bytes: &[u8], last_good: &dyn Fn() -> Option<Vec<u8>>| {
+            feeds::check::check(source, bytes, last_good)
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        };
+        fetcher.fetch_validated(source, &validate)
+    };
+    // One source needs no concurrency, and no runtime to start (a millisecond of `expand`).
+    if let [source] = sources {
+        return Ok(vec![validated(&fetcher, source)]);
+    }
     let fetcher = std::sync::Arc::new(fetcher);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -129,14 +141,7 @@ pub fn fetch_all(
         for (i, source) in sources.iter().cloned().enumerate() {
             let fetcher = fetcher.clone();
             // The HTTP client is blocking; each fetch gets a blocking thread, all run at once.
-            tasks.spawn_blocking(move || {
-                let validate = |bytes: &[u8], last_good: &dyn Fn() -> Option<Vec<u8>>| {
-                    feeds::check::check(&source, bytes, last_good)
-                        .map(|_| ())
-                        .map_err(|e| e.to_string())
-                };
-                (i, fetcher.fetch_validated(&source, &validate))
-            });
+            tasks.spawn_blocking(move || (i, validated(&fetcher, &source)));
         }
         let mut results: Vec<_> = (0..sources.len()).map(|_| None).collect();
         while let Some(done) = tasks.join_next().await {

@@ -113,10 +113,16 @@ fn summarise(source: &str, bytes: &[u8]) -> Result<Summary, Unusable> {
     }
     let kind = FeedKind::detect(Path::new(source), bytes).ok_or(Unusable::UnknownKind)?;
     let items = match kind {
-        FeedKind::Ics => {
+        // The markers are ASCII: UTF-8 and Windows-1252 files are scanned as they are (a
+        // megabyte calendar is read on every run); only UTF-16 is decoded first.
+        FeedKind::Ics
+            if encoding_rs::Encoding::for_bom(bytes)
+                .is_some_and(|(e, _)| e != encoding_rs::UTF_8) =>
+        {
             let (text, _) = super::ics::decode(bytes);
-            ics_events(&text)?
+            ics_events(text.as_bytes())?
         }
+        FeedKind::Ics => ics_events(bytes)?,
         FeedKind::Feed => match super::feed::parse_feed(bytes, source) {
             Ok(entries) => entries.len(),
             // The parser's "no root element" would hide what happened.
@@ -132,16 +138,23 @@ fn summarise(source: &str, bytes: &[u8]) -> Result<Summary, Unusable> {
 }
 
 /// VEVENTs of a complete iCalendar text.
-fn ics_events(text: &str) -> Result<usize, Unusable> {
+fn ics_events(text: &[u8]) -> Result<usize, Unusable> {
     let (mut begins, mut ends, mut events) = (0usize, 0usize, 0usize);
-    for line in text.lines() {
-        // Folded continuation lines start with a space, so they never match.
-        let line = line.trim_end();
-        if line.eq_ignore_ascii_case("BEGIN:VCALENDAR") {
+    let mut start = 0;
+    for end in memchr::memchr_iter(b'\n', text).chain([text.len()]) {
+        let line = text.get(start..end).unwrap_or_default();
+        start = end + 1;
+        // Folded continuation lines start with a space, so they never match; only lines
+        // starting with B or E are looked at.
+        if !matches!(line.first(), Some(b'B' | b'b' | b'E' | b'e')) {
+            continue;
+        }
+        let line = line.trim_ascii_end();
+        if line.eq_ignore_ascii_case(b"BEGIN:VCALENDAR") {
             begins += 1;
-        } else if line.eq_ignore_ascii_case("END:VCALENDAR") {
+        } else if line.eq_ignore_ascii_case(b"END:VCALENDAR") {
             ends += 1;
-        } else if line.eq_ignore_ascii_case("BEGIN:VEVENT") {
+        } else if line.eq_ignore_ascii_case(b"BEGIN:VEVENT") {
             events += 1;
         }
     }

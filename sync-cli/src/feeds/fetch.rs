@@ -157,6 +157,10 @@ struct Meta {
     content_type: Option<String>,
     /// Unix seconds when the copy was stored.
     saved_at: u64,
+    /// Length and CRC-32 of the stored body: an unchanged copy (a local calendar read on every
+    /// run) is not written again. Absent in caches from before: then it is.
+    #[serde(default)]
+    body: Option<(u64, u32)>,
 }
 
 impl Fetcher {
@@ -273,6 +277,7 @@ impl Fetcher {
                         last_modified: None,
                         content_type: None,
                         saved_at: 0,
+                        body: None,
                     });
                     if let Err(e) = self.store(&key, &meta, &bytes) {
                         // A read-only cache costs us the fallback, not this run.
@@ -356,6 +361,7 @@ impl Fetcher {
             last_modified: header("last-modified"),
             content_type: header("content-type"),
             saved_at: now_secs(),
+            body: None,
         };
         let bytes = resp
             .body_mut()
@@ -376,9 +382,12 @@ impl Fetcher {
     /// What we remember about the cached copy for `url`, if it is really for this URL (hash
     /// collisions).
     fn load_meta(&self, key: &str, url: &str) -> Option<Meta> {
-        let (_, meta) = self.paths(key);
-        let meta: Meta = serde_json::from_slice(&std::fs::read(meta).ok()?).ok()?;
+        let meta = self.load_meta_at(&self.paths(key).1)?;
         (meta.url == url).then_some(meta)
+    }
+
+    fn load_meta_at(&self, path: &Path) -> Option<Meta> {
+        serde_json::from_slice(&std::fs::read(path).ok()?).ok()
     }
 
     /// The cached body; only after [`Fetcher::load_meta`] said it is this URL's.
@@ -391,10 +400,19 @@ impl Fetcher {
         let (body, meta_path) = self.paths(key);
         let mut meta = meta.clone();
         meta.saved_at = now_secs();
+        let fingerprint = Some((bytes.len() as u64, anslag_core::checksum::crc32(bytes)));
+        let unchanged = fingerprint.is_some()
+            && self
+                .load_meta_at(&meta_path)
+                .is_some_and(|m| m.body == fingerprint)
+            && body.is_file();
+        meta.body = fingerprint;
         // Body first: a meta file only ever points at a complete body. The meta is rewritten
         // after, so a crash in between leaves the new body with the old validators, which at
         // worst costs one full download.
-        write_atomic(&body, bytes)?;
+        if !unchanged {
+            write_atomic(&body, bytes)?;
+        }
         let json = serde_json::to_vec_pretty(&meta).map_err(io::Error::other)?;
         write_atomic(&meta_path, &json)
     }

@@ -171,9 +171,32 @@ pub fn expand_ics(text: &str, source: &str, window: &Window, opts: &IcsOptions) 
         events.extend(run_events);
         out.diagnostics.extend(run_diagnostics);
     }
+    // The series are independent too: expanded on every core, joined in series order.
     let bounds = Bounds::new(window);
-    for series in group_series(&events) {
-        expand_series(&series, window, &bounds, source, &mut out);
+    let series = group_series(&events);
+    let per_thread = series.len().div_ceil(threads).max(512);
+    let runs: Vec<IcsExpanded> = std::thread::scope(|scope| {
+        let handles: Vec<_> = series
+            .chunks(per_thread)
+            .map(|run| {
+                let bounds = &bounds;
+                scope.spawn(move || {
+                    let mut part = IcsExpanded::default();
+                    for s in run {
+                        expand_series(s, window, bounds, source, &mut part);
+                    }
+                    part
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    });
+    for part in runs {
+        out.occurrences.extend(part.occurrences);
+        out.diagnostics.extend(part.diagnostics);
     }
     out
 }
@@ -240,9 +263,24 @@ fn split_events(text: &str) -> Split<'_> {
     let mut calendars = 0usize;
     let mut open: Option<(usize, usize)> = None; // (byte offset, line)
     let mut offset = 0usize;
-    for (i, raw) in text.split_inclusive('\n').enumerate() {
-        let line = raw.trim();
-        let end = offset + raw.len();
+    // Lines found with memchr; only the few starting with B or E (after indentation) are
+    // compared. This pass is serial, before the VEVENTs are parsed on every core.
+    let line_ends = memchr::memchr_iter(b'\n', text.as_bytes())
+        .map(|at| at + 1)
+        .chain(
+            (!text.ends_with('\n'))
+                .then_some(text.len())
+                .filter(|&n| n > 0),
+        );
+    for (i, line_end) in line_ends.enumerate() {
+        let raw = text.get(offset..line_end).unwrap_or_default();
+        let end = line_end;
+        let marker = raw
+            .trim_start()
+            .as_bytes()
+            .first()
+            .is_some_and(|b| matches!(b, b'B' | b'b' | b'E' | b'e'));
+        let line = if marker { raw.trim() } else { "" };
         if line.eq_ignore_ascii_case("BEGIN:VEVENT") {
             if let Some((start, l)) = open.take() {
                 // Unterminated VEVENT: hand calcard what there is, it reports the rest.
