@@ -54,3 +54,46 @@ pub const ALL: [Profile; 3] = [EPD_7IN5, EPD_4IN2, LCD_320X240];
 pub fn by_name(name: &str) -> Option<Profile> {
     ALL.iter().copied().find(|p| p.name == name)
 }
+
+/// The profile called `name`, for command lines (`--profile`, a clap `value_parser`).
+///
+/// # Errors
+/// [`UnknownProfile`], whose message lists the names there are.
+pub fn parse(name: &str) -> Result<Profile, UnknownProfile> {
+    by_name(name).ok_or(UnknownProfile)
+}
+
+/// A name that is none of [`ALL`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UnknownProfile;
+
+impl core::fmt::Display for UnknownProfile {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("unknown profile (choose one of: ")?;
+        for (i, p) in ALL.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            f.write_str(p.name)?;
+        }
+        f.write_str(")")
+    }
+}
+
+impl core::error::Error for UnknownProfile {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_names_every_profile_when_it_does_not_know_one() {
+        for p in ALL {
+            assert_eq!(parse(p.name), Ok(p));
+        }
+        assert_eq!(
+            std::format!("{}", parse("epd-9in7").unwrap_err()),
+            "unknown profile (choose one of: epd-7in5, epd-4in2, lcd-320x240)"
+        );
+    }
+}

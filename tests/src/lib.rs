@@ -40,6 +40,54 @@ pub fn shared(rel: &str) -> String {
         .into_owned()
 }
 
+/// `anslag build` of the benchmark listing (`bench/listing-200.ics`) for board `hall`, from
+/// 2026-03-01 over `days` days, as `sequence`, into `dir/out`: signed with `key` when given,
+/// text ids kept against `dir/base` when given.
+///
+/// # Panics
+/// When the build fails (a test failure).
+pub fn build_bench_bundle(
+    dir: &Path,
+    out: &str,
+    days: u32,
+    sequence: u64,
+    key: Option<&str>,
+    base: Option<&str>,
+) {
+    let p = |f: &str| dir.join(f).to_string_lossy().into_owned();
+    let (feed, out, days, sequence) = (
+        shared("bench/listing-200.ics"),
+        p(out),
+        days.to_string(),
+        sequence.to_string(),
+    );
+    let mut args = vec![
+        "anslag",
+        "build",
+        &feed,
+        "--tz",
+        "Europe/Riga",
+        "--from",
+        "2026-03-01",
+        "--days",
+        &days,
+        "--board",
+        "hall",
+        "--sequence",
+        &sequence,
+        "-o",
+        &out,
+    ];
+    if let Some(k) = key {
+        args.extend(["--key", k]);
+    }
+    let base = base.map(p);
+    if let Some(b) = &base {
+        args.extend(["--base", b.as_str()]);
+    }
+    run(&args).expect("build");
+}
+
 /// A fresh directory `name` under `tmp` (the test's `CARGO_TARGET_TMPDIR`) with a key pair `k` (and `other`) and
 /// two signed bundles for board "hall" from `bench/listing-200.ics`: `v1.ansl` (30 days,
 /// sequence 10) and `v2.ansl` (31 days, sequence 11, built against v1).
@@ -54,33 +102,8 @@ pub fn workspace(tmp: &Path, name: &str) -> PathBuf {
     for key in ["k", "other"] {
         run(&["anslag", "keygen", "--out", &p(key)]).expect("keygen");
     }
-    let feed = shared("bench/listing-200.ics");
-    let (k, v1) = (p("k"), p("v1.ansl"));
-    for (out, days, seq) in [("v1.ansl", "30", "10"), ("v2.ansl", "31", "11")] {
-        let o = p(out);
-        let mut args = vec![
-            "anslag",
-            "build",
-            &feed,
-            "--tz",
-            "Europe/Riga",
-            "--from",
-            "2026-03-01",
-            "--days",
-            days,
-            "--board",
-            "hall",
-            "--key",
-            &k,
-            "--sequence",
-            seq,
-            "-o",
-            &o,
-        ];
-        if out == "v2.ansl" {
-            args.extend(["--base", v1.as_str()]);
-        }
-        run(&args).expect("build");
-    }
+    let k = p("k");
+    build_bench_bundle(&dir, "v1.ansl", 30, 10, Some(&k), None);
+    build_bench_bundle(&dir, "v2.ansl", 31, 11, Some(&k), Some("v1.ansl"));
     dir
 }

@@ -98,29 +98,7 @@ transport = "dir://stick"
 "#
     );
     std::fs::write(dir.join("anslag.toml"), config).unwrap();
-    let sync = |extra: &[&str]| {
-        let mut args = vec!["anslag", "sync", "--config"];
-        let cfg = p("anslag.toml");
-        let cache = p("cache");
-        args.extend([
-            cfg.as_str(),
-            "--cache-dir",
-            cache.as_str(),
-            "--timeout",
-            "5",
-        ]);
-        args.extend(extra);
-        // The simulators may still be binding their ports.
-        for _ in 0..50 {
-            match run(&args) {
-                Err(e) if e.contains("cannot connect") => {
-                    std::thread::sleep(std::time::Duration::from_millis(100));
-                }
-                r => return r,
-            }
-        }
-        run(&args)
-    };
+    let sync = |extra: &[&str]| sync_in(&dir, extra);
 
     // A dry run builds everything and touches no board.
     sync(&["--dry-run"]).unwrap();

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use anslag_cli::link::flash::FileFlash;
 use anslag_core::store::Store;
-use anslag_tests::{free_port, run, run_owned, shared, workspace};
+use anslag_tests::{build_bench_bundle, free_port, run, run_owned, workspace};
 
 fn mosquitto() -> Option<PathBuf> {
     let found = [
@@ -314,29 +314,7 @@ fn push_leaves_only_the_current_delta_retained() {
     let broker = Broker::start(&bin, &dir);
     let p = |f: &str| dir.join(f).to_string_lossy().into_owned();
     let url = format!("mqtt://127.0.0.1:{}/pushed", broker.port);
-    let feed = shared("bench/listing-200.ics");
-    run(&[
-        "anslag",
-        "build",
-        &feed,
-        "--tz",
-        "Europe/Riga",
-        "--from",
-        "2026-03-01",
-        "--days",
-        "32",
-        "--board",
-        "hall",
-        "--key",
-        &p("k"),
-        "--sequence",
-        "12",
-        "--base",
-        &p("v2.ansl"),
-        "-o",
-        &p("v3.ansl"),
-    ])
-    .unwrap();
+    build_bench_bundle(&dir, "v3.ansl", 32, 12, Some(&p("k")), Some("v2.ansl"));
     let cache = p("cache");
     let push = |file: &str, base: Option<&str>| {
         let (file, base) = (p(file), base.map(p));

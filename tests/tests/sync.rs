@@ -9,7 +9,7 @@ use anslag_cli::link::{self, flash::FileFlash, KnownBundles};
 use anslag_core::bundle::Bundle;
 use anslag_core::store::Store;
 use anslag_core::sync::{HostConfig, Outcome};
-use anslag_tests::{free_port, run, shared, workspace};
+use anslag_tests::{build_bench_bundle, free_port, run, workspace};
 
 fn setup(name: &str) -> PathBuf {
     workspace(Path::new(env!("CARGO_TARGET_TMPDIR")), name)
@@ -156,25 +156,7 @@ fn push_over_tcp_full_then_delta_then_refusals() {
         "{err}"
     );
     // Signed with another key: refused by the kiosk, not by push.
-    let v3 = p("v3.ansl");
-    run(&[
-        "anslag",
-        "build",
-        &shared("bench/listing-200.ics"),
-        "--tz",
-        "Europe/Riga",
-        "--from",
-        "2026-03-01",
-        "--days",
-        "32",
-        "--board",
-        "hall",
-        "--sequence",
-        "12",
-        "-o",
-        &v3,
-    ])
-    .unwrap();
+    build_bench_bundle(&dir, "v3.ansl", 32, 12, None, None);
     let mut wrong_key = push_args("v3.ansl");
     wrong_key.extend(["--key".into(), p("other")]);
     let err = push(&as_refs(&wrong_key)).unwrap_err();

@@ -30,22 +30,12 @@ enum Task {
         #[arg(long, value_name = "PORT")]
         uart: Option<u16>,
         /// Display profile to render for, as `anslag preview --profile` takes it.
-        #[arg(long, default_value = "epd-7in5", value_parser = parse_profile)]
+        #[arg(long, default_value = "epd-7in5", value_parser = profile::parse)]
         profile: Profile,
     },
     /// Build the RP2040 firmware and check its size: ≤ 96 KB of code (fonts apart) and ≤ 64 KB
     /// of static RAM besides the frame buffer. Prints a Markdown table; fails when over.
     FwSize,
-}
-
-fn parse_profile(name: &str) -> Result<Profile, String> {
-    profile::by_name(name).ok_or_else(|| {
-        let names: Vec<&str> = profile::ALL.iter().map(|p| p.name).collect();
-        format!(
-            "unknown profile `{name}` (choose one of: {})",
-            names.join(", ")
-        )
-    })
 }
 
 fn main() -> ExitCode {

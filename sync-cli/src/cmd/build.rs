@@ -224,15 +224,9 @@ pub fn parse_feed_bytes(
 /// `parsed` with a whole-file warning (e.g. "not UTF-8") first, naming the file.
 fn with_warning(source: &str, warning: Option<String>, mut parsed: Parsed) -> Parsed {
     if let Some(message) = warning {
-        parsed.diagnostics.insert(
-            0,
-            feeds::Diagnostic {
-                source: source.to_string(),
-                line: None,
-                uid: None,
-                message,
-            },
-        );
+        parsed
+            .diagnostics
+            .insert(0, feeds::Diagnostic::whole_feed(source, message));
     }
     parsed
 }

@@ -170,6 +170,8 @@ pub fn expand_feeds(feeds: &[(String, Vec<u8>)], window: &Window, opts: &IcsOpti
             source: name.clone(),
             message: format!("{message}; the feed is left out"),
         };
+        // How the text was decoded, when it was not UTF-8: a warning on the whole feed.
+        let decoded_as = |warning: Option<String>| warning.map(|m| Diagnostic::whole_feed(name, m));
         let Some(kind) = FeedKind::detect(Path::new(name), bytes) else {
             out.failed.push(failed(format!(
                 "{name}: cannot tell what kind of feed this is (expected iCalendar, \
@@ -180,14 +182,7 @@ pub fn expand_feeds(feeds: &[(String, Vec<u8>)], window: &Window, opts: &IcsOpti
         let mut records = match kind {
             FeedKind::Ics => {
                 let (text, warning) = ics::decode(bytes);
-                if let Some(message) = warning {
-                    out.diagnostics.push(Diagnostic {
-                        source: name.clone(),
-                        line: None,
-                        uid: None,
-                        message,
-                    });
-                }
+                out.diagnostics.extend(decoded_as(warning));
                 let e = ics::expand_ics(&text, name, window, opts);
                 out.diagnostics.extend(e.diagnostics);
                 e.occurrences
@@ -198,14 +193,7 @@ pub fn expand_feeds(feeds: &[(String, Vec<u8>)], window: &Window, opts: &IcsOpti
             FeedKind::Csv => {
                 let (text, warning) = crate::feeds::csv::decode_text(bytes);
                 let parsed = crate::feeds::csv::parse_csv(&text, name, window);
-                if let Some(message) = warning {
-                    out.diagnostics.push(Diagnostic {
-                        source: name.clone(),
-                        line: None,
-                        uid: None,
-                        message,
-                    });
-                }
+                out.diagnostics.extend(decoded_as(warning));
                 out.diagnostics.extend(parsed.diagnostics);
                 parsed
                     .occurrences

@@ -68,7 +68,7 @@ pub struct Cmd {
     #[arg(long, value_name = "TIME")]
     pub now: Option<String>,
     /// The display to draw for.
-    #[arg(long, default_value = "epd-7in5", value_parser = parse_profile)]
+    #[arg(long, default_value = "epd-7in5", value_parser = anslag_kiosk::profile::parse)]
     pub profile: Profile,
     /// Largest frame the kiosk receives, in bytes (233 for a LoRa-class radio).
     #[arg(long, value_name = "BYTES", default_value_t = 1024)]
@@ -76,10 +76,6 @@ pub struct Cmd {
     /// Stop after this many activations (for scripts and tests).
     #[arg(long, value_name = "N")]
     pub exit_after: Option<u32>,
-}
-
-fn parse_profile(name: &str) -> Result<Profile, String> {
-    anslag_kiosk::profile::by_name(name).ok_or_else(|| format!("unknown profile `{name}`"))
 }
 
 /// Renders the store's active bundle into `png`; returns a one-line summary.

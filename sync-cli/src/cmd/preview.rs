@@ -28,7 +28,7 @@ pub struct Cmd {
     #[arg(value_name = "FILE.ansl")]
     pub file: PathBuf,
     /// The display to draw for.
-    #[arg(long, default_value = "epd-7in5", value_parser = parse_profile)]
+    #[arg(long, default_value = "epd-7in5", value_parser = profile::parse)]
     pub profile: Profile,
     /// The moment to show: board wall-clock YYYY-MM-DDTHH:MM, or RFC 3339 with an offset
     /// [default: now].
@@ -43,16 +43,6 @@ pub struct Cmd {
     /// Minutes each page stays when events fill more than one page.
     #[arg(long, value_name = "MINUTES", default_value_t = 1)]
     pub page_minutes: u32,
-}
-
-fn parse_profile(name: &str) -> Result<Profile, String> {
-    profile::by_name(name).ok_or_else(|| {
-        let names: Vec<&str> = profile::ALL.iter().map(|p| p.name).collect();
-        format!(
-            "unknown profile `{name}` (choose one of: {})",
-            names.join(", ")
-        )
-    })
 }
 
 /// UTC seconds for a `--now` value: RFC 3339 with an offset is absolute; a plain wall-clock

@@ -317,15 +317,9 @@ impl Cmd {
             for d in &parsed.diagnostics {
                 tracing::warn!("{d}");
             }
+            // A broken copy (a spreadsheet that no longer reads, a cut-off calendar) never gets
+            // here: the fetch's good-copy check refused it and served the last good one.
             tracing::info!(feed = %source, events = parsed.occurrences.len(), "read");
-            if parsed.occurrences.is_empty() {
-                // Problems and nothing read: a broken file, not an empty calendar.
-                if let Some(first) = parsed.diagnostics.first() {
-                    read.lost
-                        .push(lost(format!("nothing could be read ({first})")));
-                    continue;
-                }
-            }
             for mut o in parsed.occurrences {
                 if o.category.is_empty() {
                     o.category = feed.category.clone().unwrap_or_default();

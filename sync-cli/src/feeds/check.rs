@@ -137,24 +137,15 @@ fn summarise(source: &str, bytes: &[u8]) -> Result<Summary, Unusable> {
     Ok(Summary { kind, items })
 }
 
-/// VEVENTs of a complete iCalendar text.
+/// VEVENTs of a complete iCalendar text (its boundary lines, as the parser's split finds them).
 fn ics_events(text: &[u8]) -> Result<usize, Unusable> {
     let (mut begins, mut ends, mut events) = (0usize, 0usize, 0usize);
-    let mut start = 0;
-    for end in memchr::memchr_iter(b'\n', text).chain([text.len()]) {
-        let line = text.get(start..end).unwrap_or_default();
-        start = end + 1;
-        // Folded continuation lines start with a space, so they never match; only lines
-        // starting with B or E are looked at.
-        if !matches!(line.first(), Some(b'B' | b'b' | b'E' | b'e')) {
-            continue;
-        }
-        let line = line.trim_ascii_end();
-        if line.eq_ignore_ascii_case(b"BEGIN:VCALENDAR") {
+    for b in super::ics::boundary_lines(text) {
+        if b.line.eq_ignore_ascii_case(b"BEGIN:VCALENDAR") {
             begins += 1;
-        } else if line.eq_ignore_ascii_case(b"END:VCALENDAR") {
+        } else if b.line.eq_ignore_ascii_case(b"END:VCALENDAR") {
             ends += 1;
-        } else if line.eq_ignore_ascii_case(b"BEGIN:VEVENT") {
+        } else if b.line.eq_ignore_ascii_case(b"BEGIN:VEVENT") {
             events += 1;
         }
     }

@@ -141,14 +141,10 @@ pub fn parse_feed_full(bytes: &[u8], source: &str) -> Result<ParsedFeed, FeedErr
             };
             match parse_with_feed_rs(&repaired) {
                 Ok(feed) => {
-                    let diag = Diagnostic {
-                        source: source.to_owned(),
-                        line: None,
-                        uid: None,
-                        message: format!(
-                            "ill-formed feed ({strict}); read up to the last complete entry"
-                        ),
-                    };
+                    let diag = Diagnostic::whole_feed(
+                        source,
+                        format!("ill-formed feed ({strict}); read up to the last complete entry"),
+                    );
                     Ok(convert(feed, &repaired, vec![diag]))
                 }
                 Err(_) => Err(FeedError::Parse {

@@ -279,7 +279,8 @@ impl Fetcher {
                         saved_at: 0,
                         body: None,
                     });
-                    if let Err(e) = self.store(&key, &meta, &bytes) {
+                    let stored = cached.as_ref().and_then(|m| m.body);
+                    if let Err(e) = self.store(&key, &meta, &bytes, stored) {
                         // A read-only cache costs us the fallback, not this run.
                         eprintln!(
                             "warning: cannot keep a copy of {url_or_path} in {}: {e}",
@@ -382,12 +383,9 @@ impl Fetcher {
     /// What we remember about the cached copy for `url`, if it is really for this URL (hash
     /// collisions).
     fn load_meta(&self, key: &str, url: &str) -> Option<Meta> {
-        let meta = self.load_meta_at(&self.paths(key).1)?;
+        let (_, meta) = self.paths(key);
+        let meta: Meta = serde_json::from_slice(&std::fs::read(meta).ok()?).ok()?;
         (meta.url == url).then_some(meta)
-    }
-
-    fn load_meta_at(&self, path: &Path) -> Option<Meta> {
-        serde_json::from_slice(&std::fs::read(path).ok()?).ok()
     }
 
     /// The cached body; only after [`Fetcher::load_meta`] said it is this URL's.
@@ -395,18 +393,22 @@ impl Fetcher {
         std::fs::read(self.paths(key).0).ok()
     }
 
-    fn store(&self, key: &str, meta: &Meta, bytes: &[u8]) -> io::Result<()> {
+    /// Keeps `bytes` as the good copy; `stored` is the fingerprint of the copy already there
+    /// (from its meta, read at the start of the fetch), so an unchanged body is not rewritten.
+    fn store(
+        &self,
+        key: &str,
+        meta: &Meta,
+        bytes: &[u8],
+        stored: Option<(u64, u32)>,
+    ) -> io::Result<()> {
         std::fs::create_dir_all(&self.cache_dir)?;
         let (body, meta_path) = self.paths(key);
         let mut meta = meta.clone();
         meta.saved_at = now_secs();
-        let fingerprint = Some((bytes.len() as u64, anslag_core::checksum::crc32(bytes)));
-        let unchanged = fingerprint.is_some()
-            && self
-                .load_meta_at(&meta_path)
-                .is_some_and(|m| m.body == fingerprint)
-            && body.is_file();
-        meta.body = fingerprint;
+        let fingerprint = (bytes.len() as u64, anslag_core::checksum::crc32(bytes));
+        let unchanged = stored == Some(fingerprint) && body.is_file();
+        meta.body = Some(fingerprint);
         // Body first: a meta file only ever points at a complete body. The meta is rewritten
         // after, so a crash in between leaves the new body with the old validators, which at
         // worst costs one full download.

@@ -122,12 +122,10 @@ pub fn expand_ics(text: &str, source: &str, window: &Window, opts: &IcsOptions) 
             }
             calcard::Entry::Eof => break,
             calcard::Entry::InvalidLine(_) | calcard::Entry::VCard(_) => {}
-            other => out.diagnostics.push(Diagnostic {
-                source: source.to_string(),
-                line: None,
-                uid: None,
-                message: format!("malformed calendar structure ({other:?}); read what was there"),
-            }),
+            other => out.diagnostics.push(Diagnostic::whole_feed(
+                source,
+                format!("malformed calendar structure ({other:?}); read what was there"),
+            )),
         }
     }
     if contexts.is_empty() {
@@ -255,6 +253,38 @@ struct Chunk<'t> {
     text: &'t str,
 }
 
+/// A line that may open or close a component (`BEGIN:…`, `END:…`), found without decoding.
+pub(crate) struct Boundary<'t> {
+    /// 0-based line number.
+    pub number: usize,
+    /// Byte range of the line, its line break included.
+    pub start: usize,
+    pub end: usize,
+    /// The line without surrounding whitespace.
+    pub line: &'t [u8],
+}
+
+/// The lines of `text` that start (after indentation) with B or E — the only ones that can be
+/// component boundaries. Lines are found with memchr: this scan is serial and runs over whole
+/// calendars (the split before parsing, the good-copy check in [`super::check`]).
+pub(crate) fn boundary_lines(text: &[u8]) -> impl Iterator<Item = Boundary<'_>> {
+    let unterminated = (!text.is_empty() && !text.ends_with(b"\n")).then_some(text.len());
+    let ends = memchr::memchr_iter(b'\n', text)
+        .map(|at| at + 1)
+        .chain(unterminated);
+    let mut start = 0;
+    ends.enumerate().filter_map(move |(number, end)| {
+        let from = std::mem::replace(&mut start, end);
+        let line = text.get(from..end).unwrap_or_default().trim_ascii();
+        matches!(line.first(), Some(b'B' | b'b' | b'E' | b'e')).then_some(Boundary {
+            number,
+            start: from,
+            end,
+            line,
+        })
+    })
+}
+
 /// Cuts `text` at `BEGIN:VEVENT`/`END:VEVENT` lines. Only component boundaries are found here
 /// (a folded line cannot start with `BEGIN`); everything inside is calcard's to parse.
 fn split_events(text: &str) -> Split<'_> {
@@ -262,63 +292,38 @@ fn split_events(text: &str) -> Split<'_> {
     let mut events = Vec::new();
     let mut calendars = 0usize;
     let mut open: Option<(usize, usize)> = None; // (byte offset, line)
-    let mut offset = 0usize;
-    // Lines found with memchr; only the few starting with B or E (after indentation) are
-    // compared. This pass is serial, before the VEVENTs are parsed on every core.
-    let line_ends = memchr::memchr_iter(b'\n', text.as_bytes())
-        .map(|at| at + 1)
-        .chain(
-            (!text.ends_with('\n'))
-                .then_some(text.len())
-                .filter(|&n| n > 0),
-        );
-    for (i, line_end) in line_ends.enumerate() {
-        let raw = text.get(offset..line_end).unwrap_or_default();
-        let end = line_end;
-        let marker = raw
-            .trim_start()
-            .as_bytes()
-            .first()
-            .is_some_and(|b| matches!(b, b'B' | b'b' | b'E' | b'e'));
-        let line = if marker { raw.trim() } else { "" };
-        if line.eq_ignore_ascii_case("BEGIN:VEVENT") {
-            if let Some((start, l)) = open.take() {
+                                                 // Where the text outside the VEVENTs that is not yet in the skeleton starts.
+    let mut outside = 0usize;
+    let slice = |a: usize, b: usize| text.get(a..b).unwrap_or_default();
+    let mut chunk = |start: usize, end: usize, line: usize, calendars: usize| {
+        events.push(Chunk {
+            line,
+            calendar: calendars.saturating_sub(1),
+            text: slice(start, end),
+        });
+    };
+    for b in boundary_lines(text.as_bytes()) {
+        if b.line.eq_ignore_ascii_case(b"BEGIN:VEVENT") {
+            match open.take() {
                 // Unterminated VEVENT: hand calcard what there is, it reports the rest.
-                if let Some(t) = text.get(start..offset) {
-                    events.push(Chunk {
-                        line: l,
-                        calendar: calendars.saturating_sub(1),
-                        text: t,
-                    });
-                }
+                Some((start, line)) => chunk(start, b.start, line, calendars),
+                None => skeleton.push_str(slice(outside, b.start)),
             }
-            open = Some((offset, i + 1));
-        } else if line.eq_ignore_ascii_case("END:VEVENT") {
-            if let Some((start, l)) = open.take() {
-                if let Some(t) = text.get(start..end) {
-                    events.push(Chunk {
-                        line: l,
-                        calendar: calendars.saturating_sub(1),
-                        text: t,
-                    });
-                }
+            open = Some((b.start, b.number + 1));
+        } else if b.line.eq_ignore_ascii_case(b"END:VEVENT") {
+            match open.take() {
+                Some((start, line)) => chunk(start, b.end, line, calendars),
+                // A stray END:VEVENT belongs to nothing: it is dropped.
+                None => skeleton.push_str(slice(outside, b.start)),
             }
-        } else if open.is_none() {
-            if line.eq_ignore_ascii_case("BEGIN:VCALENDAR") {
-                calendars += 1;
-            }
-            skeleton.push_str(raw);
+            outside = b.end;
+        } else if open.is_none() && b.line.eq_ignore_ascii_case(b"BEGIN:VCALENDAR") {
+            calendars += 1;
         }
-        offset = end;
     }
-    if let Some((start, l)) = open {
-        if let Some(t) = text.get(start..) {
-            events.push(Chunk {
-                line: l,
-                calendar: calendars.saturating_sub(1),
-                text: t,
-            });
-        }
+    match open {
+        Some((start, line)) => chunk(start, text.len(), line, calendars),
+        None => skeleton.push_str(slice(outside, text.len())),
     }
     Split { skeleton, events }
 }
@@ -570,14 +575,12 @@ impl CalendarContext {
                 Some(z) => {
                     zones.insert(tzid.to_string(), Arc::new(z));
                 }
-                None => diags.push(Diagnostic {
-                    source: source.to_string(),
-                    line: None,
-                    uid: None,
-                    message: format!(
+                None => diags.push(Diagnostic::whole_feed(
+                    source,
+                    format!(
                         "VTIMEZONE {tzid:?} has no usable rules; its times are read as board time"
                     ),
-                }),
+                )),
             }
         }
         let xwr = if opts.ignore_x_wr_timezone {
@@ -1452,4 +1455,39 @@ fn place(o: &Occ<'_>, b: &Bounds) -> Option<IcsOccurrence> {
         has_summary: ev.summary.is_some(),
         has_location: ev.location.is_some(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The split keeps everything outside the VEVENTs for the skeleton, hands each VEVENT (with
+    /// its first line's number and its calendar) to the parser, drops a stray END:VEVENT and
+    /// passes an unterminated VEVENT on as far as it goes.
+    #[test]
+    fn split_events_cuts_at_vevent_lines_only() {
+        let text = "BEGIN:VCALENDAR\r\nX-WR-TIMEZONE:Europe/Riga\r\n  begin:vevent\r\nUID:a\r\n \
+                    END:VEVENT\r\nEND:VCALENDAR\r\nBEGIN:VCALENDAR\r\nEND:VEVENT\r\n\
+                    BEGIN:VEVENT\r\nUID:b\r\nBEGIN:VEVENT\r\nUID:c";
+        let split = split_events(text);
+        assert_eq!(
+            split.skeleton,
+            "BEGIN:VCALENDAR\r\nX-WR-TIMEZONE:Europe/Riga\r\nEND:VCALENDAR\r\nBEGIN:VCALENDAR\r\n"
+        );
+        let got: Vec<(usize, usize, &str)> = split
+            .events
+            .iter()
+            .map(|c| (c.line, c.calendar, c.text))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (3, 0, "  begin:vevent\r\nUID:a\r\n END:VEVENT\r\n"),
+                (9, 1, "BEGIN:VEVENT\r\nUID:b\r\n"),
+                (11, 1, "BEGIN:VEVENT\r\nUID:c"),
+            ]
+        );
+        let boundaries: Vec<usize> = boundary_lines(text.as_bytes()).map(|b| b.number).collect();
+        assert_eq!(boundaries, [0, 2, 4, 5, 6, 7, 8, 10]);
+    }
 }

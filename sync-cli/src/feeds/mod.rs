@@ -136,6 +136,18 @@ pub struct Diagnostic {
     pub message: String,
 }
 
+impl Diagnostic {
+    /// A problem with the feed as a whole (no line, no item), e.g. "not UTF-8".
+    pub fn whole_feed(source: &str, message: String) -> Diagnostic {
+        Diagnostic {
+            source: source.to_string(),
+            line: None,
+            uid: None,
+            message,
+        }
+    }
+}
+
 impl std::fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}", self.source)?;
