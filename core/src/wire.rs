@@ -25,8 +25,6 @@
 
 use core::fmt;
 
-use miniz_oxide::inflate::core::{decompress, inflate_flags, DecompressorOxide};
-use miniz_oxide::inflate::TINFLStatus;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -40,8 +38,6 @@ pub const VERSION: u8 = 3;
 const SIGNING_CONTEXT: &[u8] = b"anslag-bundle-v1\0";
 /// Largest encoded [`Header`]: what a kiosk must buffer before the payload starts.
 pub const MAX_HEADER_LEN: usize = 128;
-/// Deflate window the kiosk keeps while inflating (the format's maximum distance).
-pub const INFLATE_WINDOW: usize = 32 * 1024;
 
 /// A CRC-32 on the wire: four bytes, little-endian, never a varint (a CRC is random, so a
 /// varint would take five).
@@ -391,101 +387,6 @@ fn store_error<E>(e: crate::store::Error<E>) -> Error {
         S::Stale { active } => Error::Replayed { active },
         S::OutOfOrder => Error::BadPatch,
         _ => Error::Storage,
-    }
-}
-
-/// Undoes raw deflate in a fixed [`INFLATE_WINDOW`]: the kiosk's whole cost of compression is
-/// this struct (≈ 43 KiB), whatever the bundle's size.
-pub struct Inflater {
-    state: DecompressorOxide,
-    window: [u8; INFLATE_WINDOW],
-    pos: usize,
-    done: bool,
-}
-
-impl fmt::Debug for Inflater {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Inflater")
-            .field("pos", &self.pos)
-            .field("done", &self.done)
-            .finish_non_exhaustive()
-    }
-}
-
-impl Default for Inflater {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl Inflater {
-    /// A fresh stream.
-    pub fn new() -> Self {
-        Inflater {
-            state: DecompressorOxide::new(),
-            window: [0; INFLATE_WINDOW],
-            pos: 0,
-            done: false,
-        }
-    }
-
-    /// Resets to a fresh stream without touching the window's memory.
-    pub fn reset(&mut self) {
-        // In place: `DecompressorOxide::new()` would build its ≈ 11 KB of tables on the stack
-        // first (measured on the Cortex-M3: 19.9 KB receive stack instead of 2.3 KB).
-        self.state.init();
-        self.pos = 0;
-        self.done = false;
-    }
-
-    /// Whether the stream's final block has been read.
-    pub fn is_done(&self) -> bool {
-        self.done
-    }
-
-    /// Inflates `input`, passing every produced run of bytes to `out`. `last` says that no
-    /// input follows.
-    ///
-    /// # Errors
-    /// [`Error::BadCompression`], or what `out` returns.
-    pub fn feed(
-        &mut self,
-        mut input: &[u8],
-        last: bool,
-        mut out: impl FnMut(&[u8]) -> Result<(), Error>,
-    ) -> Result<(), Error> {
-        let flags = if last {
-            0
-        } else {
-            inflate_flags::TINFL_FLAG_HAS_MORE_INPUT
-        };
-        loop {
-            if self.done {
-                // Bytes after the end of the deflate stream are not ours.
-                return if input.is_empty() {
-                    Ok(())
-                } else {
-                    Err(Error::BadCompression)
-                };
-            }
-            let (status, consumed, written) =
-                decompress(&mut self.state, input, &mut self.window, self.pos, flags);
-            let produced = self
-                .window
-                .get(self.pos..self.pos + written)
-                .ok_or(Error::BadCompression)?;
-            if !produced.is_empty() {
-                out(produced)?;
-            }
-            self.pos = (self.pos + written) & (INFLATE_WINDOW - 1);
-            input = input.get(consumed..).ok_or(Error::BadCompression)?;
-            match status {
-                TINFLStatus::Done => self.done = true,
-                TINFLStatus::HasMoreOutput => {}
-                TINFLStatus::NeedsMoreInput if !last => return Ok(()),
-                _ => return Err(Error::BadCompression),
-            }
-        }
     }
 }
 
@@ -1051,6 +952,9 @@ pub mod seal {
     }
 }
 
+mod inflate;
 mod patch;
 #[cfg(test)]
 mod tests;
+
+pub use inflate::{Inflater, INFLATE_WINDOW};

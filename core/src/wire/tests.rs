@@ -224,7 +224,7 @@ fn refusals_name_their_reason() {
 #[test]
 fn inflate_window_is_the_kiosks_whole_cost() {
     let size = core::mem::size_of::<Receiver>();
-    assert!(size < 44 * 1024, "Receiver is {size} bytes");
+    assert!(size < 34 * 1024, "Receiver is {size} bytes");
 }
 
 proptest! {

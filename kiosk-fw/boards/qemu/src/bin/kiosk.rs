@@ -99,10 +99,18 @@ fn main() -> ! {
         }
         match event {
             Some(KioskEvent::Activated { sequence }) => {
+                // Everything a transfer needs: the protocol state (with the inflate window),
+                // the frame reader, the two encode buffers, and the stack it used.
                 let receive_stack = stack::high_water(painted);
+                let state = core::mem::size_of::<Kiosk<'static>>();
+                let buffers = core::mem::size_of::<Reader<MAX_FRAME>>() + 2 * MAX_FRAME;
                 hprintln!(
-                    "anslag-kiosk: activated sequence {}; receive stack {} bytes",
+                    "anslag-kiosk: activated sequence {}; receive stack {} bytes; receive RAM {} bytes (state {} + frame buffers {} + stack {})",
                     sequence,
+                    receive_stack,
+                    state + buffers + receive_stack,
+                    state,
+                    buffers,
                     receive_stack
                 );
                 show(&mut store);
