@@ -6,12 +6,21 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn anslag(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_anslag"))
+    anslag_at(dir, None, args)
+}
+
+/// `anslag` with its build time fixed to `epoch` (`SOURCE_DATE_EPOCH`): two runs in different
+/// seconds would seal different sequences, and their deflated sizes may differ by a byte.
+fn anslag_at(dir: &Path, epoch: Option<i64>, args: &[&str]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_anslag"));
+    command
         .args(args)
         .current_dir(dir)
-        .env("ANSLAG_CACHE_DIR", dir.join("cache"))
-        .output()
-        .expect("runs anslag")
+        .env("ANSLAG_CACHE_DIR", dir.join("cache"));
+    if let Some(epoch) = epoch {
+        command.env("SOURCE_DATE_EPOCH", epoch.to_string());
+    }
+    command.output().expect("runs anslag")
 }
 
 fn config(dir: &Path, transport: &str) {
@@ -49,9 +58,9 @@ fn setup(name: &str) -> PathBuf {
     dir
 }
 
-/// The one board's line of `sync --dry-run --json`.
-fn dry_run(dir: &Path) -> serde_json::Value {
-    let out = anslag(dir, &["sync", "--dry-run", "--json"]);
+/// The one board's line of `sync --dry-run --json`, built at `epoch`.
+fn dry_run(dir: &Path, epoch: i64) -> serde_json::Value {
+    let out = anslag_at(dir, Some(epoch), &["sync", "--dry-run", "--json"]);
     assert!(
         out.status.success(),
         "{}",
@@ -65,7 +74,8 @@ fn dry_run(dir: &Path) -> serde_json::Value {
 fn dry_run_seals_and_reports_bytes_and_mode() {
     let dir = setup("cli_sync_dry_run");
     config(&dir, "dir://stick");
-    let first = dry_run(&dir);
+    let epoch = chrono::Utc::now().timestamp();
+    let first = dry_run(&dir, epoch);
     assert_eq!(first["result"], "would-push", "{first}");
     assert_eq!(first["mode"], "full", "{first}");
     let full = first["bytes_sent"].as_u64().unwrap();
@@ -73,7 +83,7 @@ fn dry_run_seals_and_reports_bytes_and_mode() {
     assert!(full > 200, "{first}");
     assert!(!dir.join("stick").exists(), "a dry run wrote the stick");
 
-    let out = anslag(&dir, &["sync"]);
+    let out = anslag_at(&dir, Some(epoch), &["sync"]);
     assert!(
         out.status.success(),
         "{}",
@@ -85,18 +95,22 @@ fn dry_run_seals_and_reports_bytes_and_mode() {
         full,
         "the dry run sealed what was sent"
     );
-    assert_eq!(dry_run(&dir)["result"], "unchanged");
+    assert_eq!(dry_run(&dir, epoch + 60)["result"], "unchanged");
 
     // One event more, for a board that takes deltas: sealed against the cached base.
     feed(&dir, 1);
     config(&dir, "tcp://127.0.0.1:9");
-    let next = dry_run(&dir);
+    let next = dry_run(&dir, epoch + 120);
     assert_eq!(next["result"], "would-push", "{next}");
     assert_eq!(next["mode"], "delta", "{next}");
     let delta = next["bytes_sent"].as_u64().unwrap();
     assert!(delta > 0 && delta < full, "{next}");
     // …and --full seals it whole.
-    let out = anslag(&dir, &["sync", "--dry-run", "--json", "--full"]);
+    let out = anslag_at(
+        &dir,
+        Some(epoch + 120),
+        &["sync", "--dry-run", "--json", "--full"],
+    );
     let reports: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(reports[0]["mode"], "full", "{reports}");
 }
