@@ -238,14 +238,15 @@ fn read_chunk(
 ) -> Option<Vevent> {
     let last = contexts.len().checked_sub(1)?;
     let ctx = contexts.get_mut(chunk.calendar.min(last))?;
-    let mut p = calcard::Parser::new(needed_lines(chunk.text, texts, lines));
+    let text = needed_lines(chunk.text, texts, lines);
+    let mut p = calcard::Parser::new(text);
     match p.entry() {
         calcard::Entry::ICalendar(cal) => {
             let comp = cal
                 .components
                 .first()
                 .filter(|c| c.component_type == ICalendarComponentType::VEvent)?;
-            let check = raw_check(chunk.text);
+            let check = raw_check(text);
             Some(read_vevent(
                 comp,
                 ctx,
@@ -471,7 +472,8 @@ fn split_events(text: &str) -> Split<'_> {
 }
 
 /// What calcard reads leniently but the series must not be trusted for, found in the raw lines
-/// of one VEVENT (from its BEGIN line to its END, sub-components skipped).
+/// of one VEVENT (from its BEGIN line to its END, sub-components skipped). It looks at read
+/// properties only, so it is given the same lines as calcard ([`needed_lines`]).
 #[derive(Debug, Default)]
 struct RawCheck {
     /// RRULE values with unknown parts or stray whitespace (`UNTL=...`, `BYDAY=MO, TU`): calcard
@@ -559,11 +561,11 @@ fn raw_check(chunk: &str) -> RawCheck {
         }
         // The value starts at the first colon outside a quoted parameter value.
         let mut quoted = false;
-        let colon = l.char_indices().find_map(|(i, c)| {
-            if c == '"' {
+        let colon = l.bytes().enumerate().find_map(|(i, c)| {
+            if c == b'"' {
                 quoted = !quoted;
             }
-            (c == ':' && !quoted).then_some(i)
+            (c == b':' && !quoted).then_some(i)
         });
         let Some(colon) = colon else {
             let name = l.split(['=', ';']).next().unwrap_or("").trim();
@@ -1691,12 +1693,37 @@ mod tests {
         Some(components.collect())
     }
 
+    /// The event [`read_vevent`] makes of `text` (its raw check on the same text), as text.
+    fn event(text: &str, texts: Texts) -> String {
+        let calcard::Entry::ICalendar(cal) = calcard::Parser::new(text).entry() else {
+            return String::new();
+        };
+        let Some(comp) = cal.components.first() else {
+            return String::new();
+        };
+        let mut ctx = CalendarContext {
+            zones: HashMap::new(),
+            xwr: None,
+        };
+        let mut diags = Vec::new();
+        let mut ev = read_vevent(comp, &mut ctx, None, &raw_check(text), "t", &mut diags);
+        if texts == Texts::Listing {
+            (ev.description, ev.category, ev.url) = (None, None, None);
+        }
+        format!("{ev:?} {diags:?}")
+    }
+
     fn assert_reads_the_same(chunk: &str, buf: &mut String, what: &dyn std::fmt::Display) {
         for texts in [Texts::All, Texts::Listing] {
             let needed = needed_lines(chunk, texts, buf);
             assert_eq!(
                 reads(needed, texts),
                 reads(chunk, texts),
+                "{what} ({texts:?})"
+            );
+            assert_eq!(
+                event(needed, texts),
+                event(chunk, texts),
                 "{what} ({texts:?})"
             );
         }
