@@ -158,72 +158,72 @@ fn expand(
 
     // Each VEVENT on its own: memory stays at one event's tree, and its line is known. The
     // VEVENTs are independent, so they are read on every core, in contiguous runs whose results
-    // are joined in file order (events and diagnostics come out as from one thread).
+    // are taken in file order (events and diagnostics come out as from one thread).
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
     let per_thread = split.events.len().div_ceil(threads).max(512);
-    let runs: Vec<(Vec<Vevent>, Vec<Diagnostic>)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = split
-            .events
-            .chunks(per_thread)
-            .map(|run| {
-                let mut contexts = contexts.clone();
-                scope.spawn(move || {
-                    let mut events = Vec::with_capacity(run.len());
-                    let mut diagnostics = Vec::new();
-                    let mut lines = String::new();
-                    for chunk in run {
-                        let ev = read_chunk(
-                            chunk,
-                            texts,
-                            &mut lines,
-                            &mut contexts,
-                            source,
-                            &mut diagnostics,
-                        );
-                        events.extend(ev);
-                    }
-                    (events, diagnostics)
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-            .collect()
+    let runs: Vec<&[Chunk<'_>]> = split.events.chunks(per_thread).collect();
+    let mut read = on_threads(&runs, |run| {
+        let mut contexts = contexts.clone();
+        let mut events = Vec::with_capacity(run.len());
+        let mut diagnostics = Vec::new();
+        let mut lines = String::new();
+        for chunk in *run {
+            let ev = read_chunk(
+                chunk,
+                texts,
+                &mut lines,
+                &mut contexts,
+                source,
+                &mut diagnostics,
+            );
+            events.extend(ev);
+        }
+        (events, diagnostics)
     });
-    let mut events: Vec<Vevent> = Vec::with_capacity(split.events.len());
-    for (run_events, run_diagnostics) in runs {
-        events.extend(run_events);
-        out.diagnostics.extend(run_diagnostics);
+    for (_, run_diagnostics) in &mut read {
+        out.diagnostics.append(run_diagnostics);
     }
     // The series are independent too: expanded on every core, joined in series order.
     let bounds = Bounds::new(window);
-    let series = group_series(&events);
+    let series = group_series(
+        read.iter().flat_map(|(events, _)| events),
+        split.events.len(),
+    );
     let per_thread = series.len().div_ceil(threads).max(512);
-    let runs: Vec<IcsExpanded> = std::thread::scope(|scope| {
-        let handles: Vec<_> = series
-            .chunks(per_thread)
-            .map(|run| {
-                let bounds = &bounds;
-                scope.spawn(move || {
-                    let mut part = IcsExpanded::default();
-                    for s in run {
-                        expand_series(s, window, bounds, source, &mut part);
-                    }
-                    part
-                })
-            })
+    let runs: Vec<&[Series<'_>]> = series.chunks(per_thread).collect();
+    let parts = on_threads(&runs, |run| {
+        let mut part = IcsExpanded::default();
+        for s in *run {
+            expand_series(s, window, &bounds, source, &mut part);
+        }
+        part
+    });
+    for mut part in parts {
+        if out.occurrences.is_empty() {
+            out.occurrences = part.occurrences;
+        } else {
+            out.occurrences.append(&mut part.occurrences);
+        }
+        out.diagnostics.append(&mut part.diagnostics);
+    }
+    out
+}
+
+/// `work` on each of `runs`, each on a thread of its own; results in run order. This thread
+/// only waits: running a run here was measured slower, as its allocations then fragment the
+/// main heap that the occurrences, records and sort use afterwards.
+fn on_threads<T: Sync, R: Send>(runs: &[T], work: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    std::thread::scope(|scope| {
+        let work = &work;
+        let threads: Vec<_> = runs
+            .iter()
+            .map(|run| scope.spawn(move || work(run)))
             .collect();
-        handles
+        threads
             .into_iter()
             .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
             .collect()
-    });
-    for part in runs {
-        out.occurrences.extend(part.occurrences);
-        out.diagnostics.extend(part.diagnostics);
-    }
-    out
+    })
 }
 
 /// Parses one VEVENT chunk and reads it in its calendar's context.
@@ -1209,9 +1209,10 @@ struct Series<'e> {
     overrides: Vec<&'e Vevent>,
 }
 
-fn group_series(events: &[Vevent]) -> Vec<Series<'_>> {
-    let mut order: Vec<Series<'_>> = Vec::with_capacity(events.len());
-    let mut by_uid: HashMap<&str, usize> = HashMap::with_capacity(events.len());
+/// Series of `events` (`count` of them), in the order their first event comes.
+fn group_series<'e>(events: impl Iterator<Item = &'e Vevent>, count: usize) -> Vec<Series<'e>> {
+    let mut order: Vec<Series<'e>> = Vec::with_capacity(count);
+    let mut by_uid: HashMap<&str, usize> = HashMap::with_capacity(count);
     for ev in events {
         let idx = match &ev.uid {
             Some(uid) => *by_uid.entry(uid.as_str()).or_insert_with(|| {
