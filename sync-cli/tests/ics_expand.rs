@@ -121,6 +121,34 @@ fn vtimezone_only_zone_and_dst_gap() {
     );
 }
 
+/// Occurrences far from the window on their own clock are skipped before any zone arithmetic;
+/// an offset of almost 100 h (a VTIMEZONE can say so) still brings these two into the window.
+#[test]
+fn far_offsets_still_reach_the_window() {
+    let zone = |name: &str, off: &str| {
+        format!(
+            "BEGIN:VTIMEZONE\nTZID:{name}\nBEGIN:STANDARD\nDTSTART:19700101T000000\n\
+             TZOFFSETFROM:{off}\nTZOFFSETTO:{off}\nEND:STANDARD\nEND:VTIMEZONE\n"
+        )
+    };
+    let ics = cal(&format!(
+        "{}{}BEGIN:VEVENT\nUID:east\nDTSTART;TZID=Far East:20260305T000000\nEND:VEVENT\n\
+         BEGIN:VEVENT\nUID:west\nDTSTART;TZID=Far West:20251228T000000\nEND:VEVENT\n",
+        zone("Far East", "+9959"),
+        zone("Far West", "-9959"),
+    ));
+    let w = window("2026-01-01", "2026-03-01", "Europe/Riga");
+    let (r, d) = run_opts(&ics, &w, &IcsOptions::default());
+    assert!(d.is_empty(), "{d:?}");
+    assert_eq!(
+        spans(&r),
+        [
+            s("2026-01-01T05:59:00", "2026-01-01T05:59:00"),
+            s("2026-02-28T22:01:00", "2026-02-28T22:01:00"),
+        ]
+    );
+}
+
 #[test]
 fn all_day_exclusive_end_and_window_overlap() {
     let ics = cal("BEGIN:VEVENT\nUID:one\nDTSTART;VALUE=DATE:20260105\nEND:VEVENT\n\

@@ -80,7 +80,7 @@ pub struct IcsExpanded {
 ///
 /// Never fails as a whole: problems are in [`Parsed::diagnostics`].
 pub fn parse_ics(text: &str, source: &str, window: &Window, opts: &IcsOptions) -> Parsed {
-    let e = expand_ics(text, source, window, opts);
+    let e = expand(text, source, window, opts, Texts::All);
     Parsed {
         occurrences: e.occurrences.into_iter().map(|o| o.occurrence).collect(),
         diagnostics: e.diagnostics,
@@ -100,8 +100,29 @@ pub fn decode(bytes: &[u8]) -> (Cow<'_, str>, Option<String>) {
     (text, warning)
 }
 
-/// Like [`parse_ics`], keeping field presence for the `expand` output.
+/// Like [`parse_ics`], keeping field presence for the `expand` output, and reading only what
+/// that output holds: the occurrences' description, category, URL and language are left empty
+/// (DESCRIPTION is half the bytes of a typical calendar; see [`needed_lines`]).
 pub fn expand_ics(text: &str, source: &str, window: &Window, opts: &IcsOptions) -> IcsExpanded {
+    expand(text, source, window, opts, Texts::Listing)
+}
+
+/// Which text properties of a VEVENT are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Texts {
+    /// All that [`Occurrence`] holds (`anslag build`).
+    All,
+    /// UID, SUMMARY and LOCATION only (`anslag expand`).
+    Listing,
+}
+
+fn expand(
+    text: &str,
+    source: &str,
+    window: &Window,
+    opts: &IcsOptions,
+    texts: Texts,
+) -> IcsExpanded {
     let mut out = IcsExpanded::default();
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let split = split_events(text);
@@ -137,85 +158,95 @@ pub fn expand_ics(text: &str, source: &str, window: &Window, opts: &IcsOptions) 
 
     // Each VEVENT on its own: memory stays at one event's tree, and its line is known. The
     // VEVENTs are independent, so they are read on every core, in contiguous runs whose results
-    // are joined in file order (events and diagnostics come out as from one thread).
+    // are taken in file order (events and diagnostics come out as from one thread).
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
     let per_thread = split.events.len().div_ceil(threads).max(512);
-    let runs: Vec<(Vec<Vevent>, Vec<Diagnostic>)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = split
-            .events
-            .chunks(per_thread)
-            .map(|run| {
-                let mut contexts = contexts.clone();
-                scope.spawn(move || {
-                    let mut events = Vec::with_capacity(run.len());
-                    let mut diagnostics = Vec::new();
-                    for chunk in run {
-                        if let Some(ev) = read_chunk(chunk, &mut contexts, source, &mut diagnostics)
-                        {
-                            events.push(ev);
-                        }
-                    }
-                    (events, diagnostics)
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-            .collect()
+    let runs: Vec<&[Chunk<'_>]> = split.events.chunks(per_thread).collect();
+    let mut read = on_threads(&runs, |run| {
+        let mut contexts = contexts.clone();
+        let mut events = Vec::with_capacity(run.len());
+        let mut diagnostics = Vec::new();
+        let mut lines = String::new();
+        for chunk in *run {
+            let ev = read_chunk(
+                chunk,
+                texts,
+                &mut lines,
+                &mut contexts,
+                source,
+                &mut diagnostics,
+            );
+            events.extend(ev);
+        }
+        (events, diagnostics)
     });
-    let mut events: Vec<Vevent> = Vec::with_capacity(split.events.len());
-    for (run_events, run_diagnostics) in runs {
-        events.extend(run_events);
-        out.diagnostics.extend(run_diagnostics);
+    for (_, run_diagnostics) in &mut read {
+        out.diagnostics.append(run_diagnostics);
     }
     // The series are independent too: expanded on every core, joined in series order.
     let bounds = Bounds::new(window);
-    let series = group_series(&events);
+    let series = group_series(
+        read.iter().flat_map(|(events, _)| events),
+        split.events.len(),
+    );
     let per_thread = series.len().div_ceil(threads).max(512);
-    let runs: Vec<IcsExpanded> = std::thread::scope(|scope| {
-        let handles: Vec<_> = series
-            .chunks(per_thread)
-            .map(|run| {
-                let bounds = &bounds;
-                scope.spawn(move || {
-                    let mut part = IcsExpanded::default();
-                    for s in run {
-                        expand_series(s, window, bounds, source, &mut part);
-                    }
-                    part
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-            .collect()
+    let runs: Vec<&[Series<'_>]> = series.chunks(per_thread).collect();
+    let parts = on_threads(&runs, |run| {
+        let mut part = IcsExpanded::default();
+        for s in *run {
+            expand_series(s, window, &bounds, source, &mut part);
+        }
+        part
     });
-    for part in runs {
-        out.occurrences.extend(part.occurrences);
-        out.diagnostics.extend(part.diagnostics);
+    for mut part in parts {
+        if out.occurrences.is_empty() {
+            out.occurrences = part.occurrences;
+        } else {
+            out.occurrences.append(&mut part.occurrences);
+        }
+        out.diagnostics.append(&mut part.diagnostics);
     }
     out
 }
 
+/// `work` on each of `runs`, each on a thread of its own; results in run order. This thread
+/// only waits: running a run here was measured slower, as its allocations then fragment the
+/// main heap that the occurrences, records and sort use afterwards.
+fn on_threads<T: Sync, R: Send>(runs: &[T], work: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    std::thread::scope(|scope| {
+        let work = &work;
+        let threads: Vec<_> = runs
+            .iter()
+            .map(|run| scope.spawn(move || work(run)))
+            .collect();
+        threads
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    })
+}
+
 /// Parses one VEVENT chunk and reads it in its calendar's context.
+/// `lines` is scratch space for the lines handed to calcard (kept from chunk to chunk).
 fn read_chunk(
     chunk: &Chunk<'_>,
+    texts: Texts,
+    lines: &mut String,
     contexts: &mut [CalendarContext],
     source: &str,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Option<Vevent> {
     let last = contexts.len().checked_sub(1)?;
     let ctx = contexts.get_mut(chunk.calendar.min(last))?;
-    let mut p = calcard::Parser::new(chunk.text);
+    let text = needed_lines(chunk.text, texts, lines);
+    let mut p = calcard::Parser::new(text);
     match p.entry() {
         calcard::Entry::ICalendar(cal) => {
             let comp = cal
                 .components
                 .first()
                 .filter(|c| c.component_type == ICalendarComponentType::VEvent)?;
-            let check = raw_check(chunk.text);
+            let check = raw_check(text);
             Some(read_vevent(
                 comp,
                 ctx,
@@ -234,6 +265,118 @@ fn read_chunk(
             });
             None
         }
+    }
+}
+
+/// The properties [`read_vevent`] reads, and the component boundaries.
+const READ_ALWAYS: &[&[u8]] = &[
+    b"BEGIN",
+    b"END",
+    b"UID",
+    b"SUMMARY",
+    b"LOCATION",
+    b"STATUS",
+    b"SEQUENCE",
+    b"DTSTART",
+    b"DTEND",
+    b"DURATION",
+    b"RECURRENCE-ID",
+    b"RRULE",
+    b"RDATE",
+    b"EXDATE",
+];
+/// The properties it reads for [`Texts::All`] only.
+const READ_ALL_TEXTS: &[&[u8]] = &[b"DESCRIPTION", b"CATEGORIES", b"URL"];
+
+/// The VEVENT `chunk` without the content lines whose properties are not read (DTSTAMP,
+/// ATTENDEE, X-…, and DESCRIPTION for [`Texts::Listing`]), for calcard to tokenize: every byte
+/// it sees costs, and a calendar's bytes are mostly such lines. Returns `chunk` itself when
+/// nothing is left out, else the kept lines copied into `buf`.
+///
+/// calcard reads a content line (with its folded continuations) on its own: each token ends at
+/// the line's end, so leaving a whole line out changes nothing in the others. The exception is
+/// a line calcard reads on into the next one (a quoted-printable value ending in `=`, an
+/// escaped line break): such a line and the line after it are always kept. Only lines that
+/// certainly hold an unread property are left out: the name, up to the first `:` or `;`, must
+/// be letters, digits and `-` alone; anything odd (`SUMMARY=x`, a folded name, a quote) is kept
+/// and is calcard's to read as before. The first line, `BEGIN:VEVENT` as the split found it, is
+/// always kept. Tests compare calcard's reading of both texts (corpus, bench file, proptest).
+fn needed_lines<'a>(chunk: &'a str, texts: Texts, buf: &'a mut String) -> &'a str {
+    let bytes = chunk.as_bytes();
+    let needed = |line: &[u8]| {
+        let Some(end) = line.iter().position(|&b| b == b':' || b == b';') else {
+            return true;
+        };
+        let name = line.get(..end).unwrap_or_default();
+        if name.is_empty() || !name.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'-') {
+            return true;
+        }
+        let is = |n: &&[u8]| name.eq_ignore_ascii_case(n);
+        READ_ALWAYS.iter().any(is) || (texts == Texts::All && READ_ALL_TEXTS.iter().any(is))
+    };
+    // Does calcard read on into the next line? A quoted-printable value ending in `=` does, and
+    // so does an escape whose escaped character is the line break ending a blank folded line
+    // (`\` LF space LF, as calcard's tokenizer reads it).
+    let continues = |line: &[u8]| {
+        if line.trim_ascii_end().last() == Some(&b'=') {
+            return true;
+        }
+        let Some(rest) = line.strip_suffix(b"\n") else {
+            return false;
+        };
+        let Some(rest) = rest
+            .strip_suffix(b" ")
+            .or_else(|| rest.strip_suffix(b"\t"))
+            .and_then(|r| r.strip_suffix(b"\n"))
+        else {
+            return false;
+        };
+        let escaped = rest.iter().rev().find(|&&b| b != b'\t' && b != b'\r');
+        escaped == Some(&b'\\')
+    };
+    // Logical lines: a physical line and the ones folded onto it (starting with space or tab).
+    let unterminated = (!bytes.is_empty() && !bytes.ends_with(b"\n")).then_some(bytes.len());
+    let ends = memchr::memchr_iter(b'\n', bytes)
+        .map(|at| at + 1)
+        .chain(unterminated);
+    let mut logical = 0..0;
+    let mut kept = 0; // bytes of `chunk` kept so far, while nothing was left out
+    let mut copying = false;
+    let mut glued = true; // the line before runs on into this one; the first line is kept
+    let mut flush = |line: std::ops::Range<usize>, buf: &mut String| {
+        let text = bytes.get(line.clone()).unwrap_or_default();
+        let runs_on = continues(text);
+        if glued || runs_on || needed(text) {
+            glued = runs_on;
+            if copying {
+                buf.push_str(chunk.get(line).unwrap_or_default());
+            } else {
+                kept = line.end;
+            }
+        } else if !copying {
+            copying = true;
+            buf.clear();
+            buf.push_str(chunk.get(..kept).unwrap_or_default());
+        }
+    };
+    for end in ends {
+        let start = logical.end;
+        if start > 0 && matches!(bytes.get(start), Some(b' ' | b'\t')) {
+            logical.end = end;
+        } else {
+            if !logical.is_empty() {
+                flush(logical.clone(), buf);
+            }
+            logical = start..end;
+        }
+    }
+    if !logical.is_empty() {
+        flush(logical, buf);
+    }
+    if copying {
+        buf
+    } else {
+        chunk
     }
 }
 
@@ -329,7 +472,8 @@ fn split_events(text: &str) -> Split<'_> {
 }
 
 /// What calcard reads leniently but the series must not be trusted for, found in the raw lines
-/// of one VEVENT (from its BEGIN line to its END, sub-components skipped).
+/// of one VEVENT (from its BEGIN line to its END, sub-components skipped). It looks at read
+/// properties only, so it is given the same lines as calcard ([`needed_lines`]).
 #[derive(Debug, Default)]
 struct RawCheck {
     /// RRULE values with unknown parts or stray whitespace (`UNTL=...`, `BYDAY=MO, TU`): calcard
@@ -417,11 +561,11 @@ fn raw_check(chunk: &str) -> RawCheck {
         }
         // The value starts at the first colon outside a quoted parameter value.
         let mut quoted = false;
-        let colon = l.char_indices().find_map(|(i, c)| {
-            if c == '"' {
+        let colon = l.bytes().enumerate().find_map(|(i, c)| {
+            if c == b'"' {
                 quoted = !quoted;
             }
-            (c == ':' && !quoted).then_some(i)
+            (c == b':' && !quoted).then_some(i)
         });
         let Some(colon) = colon else {
             let name = l.split(['=', ';']).next().unwrap_or("").trim();
@@ -433,29 +577,19 @@ fn raw_check(chunk: &str) -> RawCheck {
             l.get(colon + 1..).unwrap_or(""),
         );
         let name = head.split(';').next().unwrap_or("");
+        // Compared in place: an uppercase copy per line shows in the profile.
         let is = |n: &str| name.eq_ignore_ascii_case(n);
-        if !(is("DTSTART")
-            || is("DTEND")
-            || is("RDATE")
-            || is("EXDATE")
-            || is("RECURRENCE-ID")
-            || is("RRULE"))
+        if let Some(name) = ["DTSTART", "DTEND", "RDATE", "EXDATE", "RECURRENCE-ID"]
+            .iter()
+            .find(|n| is(n))
         {
-            continue;
-        }
-        let name = name.to_ascii_uppercase();
-        let name = name.as_str();
-        if matches!(
-            name,
-            "DTSTART" | "DTEND" | "RDATE" | "EXDATE" | "RECURRENCE-ID"
-        ) {
             if let Some(bad) = value.split(',').find(|v| !valid_time_value(v)) {
                 out.bad_values
                     .push(format!("{name} value {bad:?} is not a date or date-time"));
             }
             continue;
         }
-        if name != "RRULE" || value.trim().is_empty() {
+        if !is("RRULE") || value.trim().is_empty() {
             continue;
         }
         let ok = value
@@ -464,7 +598,7 @@ fn raw_check(chunk: &str) -> RawCheck {
             .filter(|p| !p.is_empty())
             .all(|part| {
                 part.split_once('=').is_some_and(|(k, v)| {
-                    RRULE_PARTS.contains(&k.to_ascii_uppercase().as_str())
+                    RRULE_PARTS.iter().any(|p| k.eq_ignore_ascii_case(p))
                         && !v.is_empty()
                         && !v.contains(char::is_whitespace)
                 })
@@ -1065,9 +1199,10 @@ struct Series<'e> {
     overrides: Vec<&'e Vevent>,
 }
 
-fn group_series(events: &[Vevent]) -> Vec<Series<'_>> {
-    let mut order: Vec<Series<'_>> = Vec::with_capacity(events.len());
-    let mut by_uid: HashMap<&str, usize> = HashMap::with_capacity(events.len());
+/// Series of `events` (`count` of them), in the order their first event comes.
+fn group_series<'e>(events: impl Iterator<Item = &'e Vevent>, count: usize) -> Vec<Series<'e>> {
+    let mut order: Vec<Series<'e>> = Vec::with_capacity(count);
+    let mut by_uid: HashMap<&str, usize> = HashMap::with_capacity(count);
     for ev in events {
         let idx = match &ev.uid {
             Some(uid) => *by_uid.entry(uid.as_str()).or_insert_with(|| {
@@ -1101,14 +1236,27 @@ struct Bounds {
     from: NaiveDateTime,
     to: NaiveDateTime,
     board: Zone,
+    /// The window widened by [`Bounds::FAR`] on both sides (when that is a representable time):
+    /// a wall-clock span in any zone that misses it misses the window on the board's clock too.
+    near: Option<(NaiveDateTime, NaiveDateTime)>,
 }
 
 impl Bounds {
+    /// More than a wall clock can be from the board's: the board's offset is under a day, a
+    /// gap shifts by under a day, and an offset from a VTIMEZONE is at most 255 h 255 min
+    /// (calcard's `u8` hours and minutes).
+    const FAR: Duration = Duration::days(16);
+
     fn new(w: &Window) -> Bounds {
+        let from = w.from.and_time(NaiveTime::MIN);
+        let to = w.to.and_time(NaiveTime::MIN);
         Bounds {
-            from: w.from.and_time(NaiveTime::MIN),
-            to: w.to.and_time(NaiveTime::MIN),
+            from,
+            to,
             board: Zone::Iana(w.tz),
+            near: from
+                .checked_sub_signed(Bounds::FAR)
+                .zip(to.checked_add_signed(Bounds::FAR)),
         }
     }
 }
@@ -1408,6 +1556,14 @@ fn expand_master<'e>(
 /// Puts one occurrence on the board's wall clock; `None` when it is outside the window.
 fn place(o: &Occ<'_>, b: &Bounds) -> Option<IcsOccurrence> {
     let ev = o.ev;
+    // Most instances of a long series are far from the window: they are dropped before the
+    // zone arithmetic (a fifth of the expansion's time went to it).
+    if let (Time::Utc(t) | Time::Zoned(t, _), Some((near_from, near_to))) = (&o.start, b.near) {
+        let end = *t + o.len;
+        if (*t).max(end) < near_from || (*t).min(end) > near_to {
+            return None;
+        }
+    }
     let (start, end, all_day, floating) = match &o.start {
         Time::Date(d) => {
             let s = d.and_time(NaiveTime::MIN);
@@ -1489,5 +1645,158 @@ mod tests {
         );
         let boundaries: Vec<usize> = boundary_lines(text.as_bytes()).map(|b| b.number).collect();
         assert_eq!(boundaries, [0, 2, 4, 5, 6, 7, 8, 10]);
+    }
+
+    /// Unread lines go with their folded continuations; odd lines, the first line and the line
+    /// after one ending in `=` (quoted-printable goes on there) stay; nothing left out, nothing
+    /// copied.
+    #[test]
+    fn needed_lines_leave_out_unread_properties_only() {
+        let mut buf = String::new();
+        let chunk = "BEGIN:VEVENT\r\nUID:a\r\nDTSTAMP:20250101T000000Z\r\nDESCRIPTION:long\r\n \
+                     text\r\nX-A=b:c\r\nX-\"Q\":1\r\nsummary;ENCODING=QUOTED-PRINTABLE:x=\r\n\
+                     ATTENDEE:y\r\nATTENDEE:z\r\nURL:u\r\nEND:VEVENT";
+        assert_eq!(
+            needed_lines(chunk, Texts::Listing, &mut buf),
+            "BEGIN:VEVENT\r\nUID:a\r\nX-A=b:c\r\nX-\"Q\":1\r\n\
+             summary;ENCODING=QUOTED-PRINTABLE:x=\r\nATTENDEE:y\r\nEND:VEVENT"
+        );
+        assert_eq!(
+            needed_lines(chunk, Texts::All, &mut buf),
+            "BEGIN:VEVENT\r\nUID:a\r\nDESCRIPTION:long\r\n text\r\nX-A=b:c\r\nX-\"Q\":1\r\n\
+             summary;ENCODING=QUOTED-PRINTABLE:x=\r\nATTENDEE:y\r\nURL:u\r\nEND:VEVENT"
+        );
+        let all_read = "  begin:vevent\r\nDTSTAMP:1\r\nUID:a\r\n";
+        assert_eq!(
+            needed_lines(all_read, Texts::Listing, &mut buf),
+            "  begin:vevent\r\nUID:a\r\n"
+        );
+        let all_read = "BEGIN:VEVENT\nUID:a\nEND:VEVENT\n";
+        assert!(std::ptr::eq(
+            needed_lines(all_read, Texts::Listing, &mut buf),
+            all_read
+        ));
+    }
+
+    /// A component as [`read_vevent`] can see it: type, sub-components, read entries.
+    type Seen = (ICalendarComponentType, Vec<u32>, Vec<ICalendarEntry>);
+
+    /// What [`read_vevent`] can see of a VEVENT parsed by calcard: the entries of the read
+    /// properties, in every component, and the component tree.
+    fn reads(text: &str, texts: Texts) -> Option<Vec<Seen>> {
+        let read = match texts {
+            Texts::All => [READ_ALWAYS, READ_ALL_TEXTS].concat(),
+            Texts::Listing => READ_ALWAYS.to_vec(),
+        };
+        let calcard::Entry::ICalendar(cal) = calcard::Parser::new(text).entry() else {
+            return None;
+        };
+        let components = cal.components.into_iter().map(|c| {
+            let entries = c
+                .entries
+                .into_iter()
+                .filter(|e| {
+                    let name = e.name.as_str().as_bytes();
+                    read.iter().any(|n| name.eq_ignore_ascii_case(n))
+                })
+                .collect();
+            (c.component_type, c.component_ids, entries)
+        });
+        Some(components.collect())
+    }
+
+    /// The event [`read_vevent`] makes of `text` (its raw check on the same text), as text.
+    fn event(text: &str, texts: Texts) -> String {
+        let calcard::Entry::ICalendar(cal) = calcard::Parser::new(text).entry() else {
+            return String::new();
+        };
+        let Some(comp) = cal.components.first() else {
+            return String::new();
+        };
+        let mut ctx = CalendarContext {
+            zones: HashMap::new(),
+            xwr: None,
+        };
+        let mut diags = Vec::new();
+        let mut ev = read_vevent(comp, &mut ctx, None, &raw_check(text), "t", &mut diags);
+        if texts == Texts::Listing {
+            (ev.description, ev.category, ev.url) = (None, None, None);
+        }
+        format!("{ev:?} {diags:?}")
+    }
+
+    fn assert_reads_the_same(chunk: &str, buf: &mut String, what: &dyn std::fmt::Display) {
+        for texts in [Texts::All, Texts::Listing] {
+            let needed = needed_lines(chunk, texts, buf);
+            assert_eq!(
+                reads(needed, texts),
+                reads(chunk, texts),
+                "{what} ({texts:?})"
+            );
+            assert_eq!(
+                event(needed, texts),
+                event(chunk, texts),
+                "{what} ({texts:?})"
+            );
+        }
+    }
+
+    /// What [`read_vevent`] reads is the same from the needed lines as from all lines, for every
+    /// VEVENT of the conformance corpus and of the bench calendar.
+    #[test]
+    fn needed_lines_read_as_all_lines() {
+        let shared = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared");
+        let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(shared.join("conformance/ics"))
+            .expect("corpus")
+            .map(|e| e.expect("entry").path())
+            .filter(|p| p.extension().is_some_and(|x| x == "ics"))
+            .collect();
+        files.sort();
+        files.push(shared.join("bench/calendar-5000.ics"));
+        let mut buf = String::new();
+        let mut chunks = 0;
+        for path in &files {
+            let bytes = std::fs::read(path).expect("read");
+            let (text, _) = decode(&bytes);
+            for chunk in split_events(&text).events {
+                chunks += 1;
+                let what = format!("{}:{}", path.display(), chunk.line);
+                assert_reads_the_same(chunk.text, &mut buf, &what);
+            }
+        }
+        assert!(chunks > 5000, "{chunks} VEVENTs read");
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(3000))]
+
+        /// The same for VEVENTs made of lines that are hard to read: folds, quoted-printable
+        /// values ending in `=`, names with quotes, `=` or spaces, escapes at line ends, bare
+        /// CRs, sub-components.
+        #[test]
+        fn needed_lines_read_as_all_lines_whatever_the_lines(
+            lines in proptest::collection::vec(proptest::sample::select(vec![
+                "UID:a", "DTSTAMP:20250101T000000Z", "DESCRIPTION:x", " folded", "\tfolded=",
+                "DTSTART:20260105T180000", "DTSTART;TZID=\"Europe/Riga\":20260105T180000",
+                "SUMMARY;ENCODING=QUOTED-PRINTABLE:a=", "DESCRIPTION;ENCODING=QUOTED-PRINTABLE:b=",
+                "X-A;ENCODING=QUOTED-PRINTABLE:=", "x-b:c=  ", "RRULE:FREQ=DAILY;COUNT=3",
+                "ATTENDEE;CN=\"a:b\":mailto:x", "ATTENDEE;CN=\"a", "SUMMARY=x", "DTSTAMP=y:z",
+                "DTSTAMP", "", " ", "X-C:d\\", "\rDTSTAMP:1", "DTST\rAMP:1", "EXDATE:20260106T180000",
+                "BEGIN:VALARM", "END:VALARM", "TRIGGER:-PT1H", "LOCATION:here", "URL:u",
+                "CATEGORIES:a,b", "STATUS:CANCELLED", "DT START:1", "DTEND ;X=1:20260105T190000",
+                "END:VEVENT", "BEGIN:VEVENT", "\u{e9}X:1", "\t", "X-E:\\\t\r", "DTSTAMP:a=",
+                "X-D;VALUE=RECUR:FREQ=DAILY;X", "EXRULE:FREQ=DAILY", "SUMMARY:\\", " \\",
+                "X-F;ENCODING=QUOTED-PRINTABLE:=\\", "DESCRIPTION:\\n\\",
+            ]), 0..16),
+            crlf in proptest::bool::ANY,
+        ) {
+            let eol = if crlf { "\r\n" } else { "\n" };
+            let mut chunk = format!("BEGIN:VEVENT{eol}");
+            for l in &lines {
+                chunk.push_str(l);
+                chunk.push_str(eol);
+            }
+            assert_reads_the_same(&chunk, &mut String::new(), &format!("{chunk:?}"));
+        }
     }
 }
