@@ -1,5 +1,6 @@
 //! End-to-end tests live in `tests/`; this library holds what they share: running the CLI
-//! in-process, free loopback ports, and a workspace with a key and two signed bundles.
+//! in-process (`sync` too, retrying while simulators bind their ports), free loopback ports,
+//! fresh test directories, and a workspace with a key and two signed bundles.
 
 use std::path::{Path, PathBuf};
 
@@ -95,9 +96,7 @@ pub fn build_bench_bundle(
 /// # Panics
 /// When a build fails (a test failure).
 pub fn workspace(tmp: &Path, name: &str) -> PathBuf {
-    let dir = tmp.join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("test directory");
+    let dir = fresh_dir(tmp, name);
     let p = |f: &str| dir.join(f).to_string_lossy().into_owned();
     for key in ["k", "other"] {
         run(&["anslag", "keygen", "--out", &p(key)]).expect("keygen");
@@ -106,4 +105,46 @@ pub fn workspace(tmp: &Path, name: &str) -> PathBuf {
     build_bench_bundle(&dir, "v1.ansl", 30, 10, Some(&k), None);
     build_bench_bundle(&dir, "v2.ansl", 31, 11, Some(&k), Some("v1.ansl"));
     dir
+}
+
+/// An empty directory `name` under `tmp` (the test's `CARGO_TARGET_TMPDIR`), whatever an
+/// earlier run left there.
+///
+/// # Panics
+/// When it cannot be made (a test failure).
+pub fn fresh_dir(tmp: &Path, name: &str) -> PathBuf {
+    let dir = tmp.join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("test directory");
+    dir
+}
+
+/// `anslag sync` on `dir`'s config (`anslag.toml`) and cache (`cache/`), with a 5 s timeout and
+/// `extra` arguments, retrying while simulators bind their ports.
+///
+/// # Errors
+/// As [`run`].
+pub fn sync_in(dir: &Path, extra: &[&str]) -> Result<(), String> {
+    let p = |f: &str| dir.join(f).to_string_lossy().into_owned();
+    let (cfg, cache) = (p("anslag.toml"), p("cache"));
+    let mut args = vec![
+        "anslag",
+        "sync",
+        "--config",
+        &cfg,
+        "--cache-dir",
+        &cache,
+        "--timeout",
+        "5",
+    ];
+    args.extend(extra);
+    for _ in 0..50 {
+        match run(&args) {
+            Err(e) if e.contains("cannot connect") => {
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            r => return r,
+        }
+    }
+    run(&args)
 }

@@ -7,7 +7,7 @@ use std::path::Path;
 use anslag_cli::link::flash::FileFlash;
 use anslag_core::bundle::Bundle;
 use anslag_core::store::Store;
-use anslag_tests::{free_port, run, run_owned};
+use anslag_tests::{free_port, fresh_dir, run, run_owned, sync_in};
 
 fn kiosk_sim(
     dir: &Path,
@@ -57,9 +57,7 @@ fn sync_builds_filters_and_pushes_only_what_changed() {
     // The example feeds are for March 2026: sync as on 2026-03-05 07:00 UTC. (This file is its
     // own test binary, so the variable touches no other test.)
     std::env::set_var("SOURCE_DATE_EPOCH", "1772694000");
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("fleet");
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = fresh_dir(Path::new(env!("CARGO_TARGET_TMPDIR")), "fleet");
     let p = |f: &str| dir.join(f).to_string_lossy().into_owned();
     for (name, text) in anslag_cli::cmd::demo::EXAMPLE_FEEDS {
         std::fs::write(dir.join(name), text).unwrap();
@@ -157,9 +155,7 @@ transport = "dir://stick"
 
 #[test]
 fn init_writes_a_template_that_dry_runs_and_refuses_to_overwrite() {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("fleet-init");
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = fresh_dir(Path::new(env!("CARGO_TARGET_TMPDIR")), "fleet-init");
     let cfg = dir.join("anslag.toml").to_string_lossy().into_owned();
     run(&["anslag", "init", "--config", &cfg]).unwrap();
     let err = run(&["anslag", "init", "--config", &cfg]).unwrap_err();
@@ -187,9 +183,7 @@ fn completions_and_man_page_are_generated() {
 #[test]
 fn an_unreachable_board_fails_the_sync_but_not_the_others() {
     std::env::set_var("SOURCE_DATE_EPOCH", "1772694000");
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("fleet-unreachable");
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = fresh_dir(Path::new(env!("CARGO_TARGET_TMPDIR")), "fleet-unreachable");
     let p = |f: &str| dir.join(f).to_string_lossy().into_owned();
     let (name, text) = anslag_cli::cmd::demo::EXAMPLE_FEEDS[0];
     std::fs::write(dir.join(name), text).unwrap();
@@ -247,9 +241,7 @@ fn an_unreachable_board_fails_the_sync_but_not_the_others() {
 /// A fleet workspace `name`: the example feeds, a key pair `k`, and `anslag.toml` made of
 /// `config` (its `[centre]` and `[signing]` are added in front).
 fn fleet_dir(name: &str, config: &str) -> std::path::PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = fresh_dir(Path::new(env!("CARGO_TARGET_TMPDIR")), name);
     for (name, text) in anslag_cli::cmd::demo::EXAMPLE_FEEDS {
         std::fs::write(dir.join(name), text).unwrap();
     }
@@ -273,32 +265,6 @@ fn config_line(dir: &Path, needle: &str) -> usize {
         .position(|l| l.contains(needle))
         .unwrap()
         + 1
-}
-
-/// `anslag sync` on `dir`'s config and cache, retrying while simulators bind their ports.
-fn sync_in(dir: &Path, extra: &[&str]) -> Result<(), String> {
-    let p = |f: &str| dir.join(f).to_string_lossy().into_owned();
-    let (cfg, cache) = (p("anslag.toml"), p("cache"));
-    let mut args = vec![
-        "anslag",
-        "sync",
-        "--config",
-        &cfg,
-        "--cache-dir",
-        &cache,
-        "--timeout",
-        "5",
-    ];
-    args.extend(extra);
-    for _ in 0..50 {
-        match run(&args) {
-            Err(e) if e.contains("cannot connect") => {
-                std::thread::sleep(std::time::Duration::from_millis(100));
-            }
-            r => return r,
-        }
-    }
-    run(&args)
 }
 
 fn wait_for(handle: std::thread::JoinHandle<Result<(), String>>, what: &str) {

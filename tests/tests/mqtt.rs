@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use anslag_cli::link::flash::FileFlash;
 use anslag_core::store::Store;
-use anslag_tests::{build_bench_bundle, free_port, run, run_owned, workspace};
+use anslag_tests::{build_bench_bundle, free_port, fresh_dir, run, run_owned, sync_in, workspace};
 
 fn mosquitto() -> Option<PathBuf> {
     let found = [
@@ -158,9 +158,7 @@ fn retained_bundles_and_deltas_reach_a_subscribed_kiosk() {
 #[test]
 fn tls_and_passwords() {
     let Some(bin) = mosquitto() else { return };
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("mqtt-tls");
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = fresh_dir(Path::new(env!("CARGO_TARGET_TMPDIR")), "mqtt-tls");
     let p = |f: &str| dir.join(f).to_string_lossy().into_owned();
     let sh = |script: &str| {
         let ok = Command::new("sh")
@@ -254,9 +252,7 @@ fn tls_and_passwords() {
 #[test]
 fn sync_leaves_only_the_current_delta_retained() {
     let Some(bin) = mosquitto() else { return };
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("mqtt-sync");
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = fresh_dir(Path::new(env!("CARGO_TARGET_TMPDIR")), "mqtt-sync");
     let p = |f: &str| dir.join(f).to_string_lossy().into_owned();
     run(&["anslag", "keygen", "--out", &p("k")]).unwrap();
     let broker = Broker::start(&bin, &dir);
@@ -283,15 +279,7 @@ fn sync_leaves_only_the_current_delta_retained() {
     for pass in 0..3 {
         csv.push_str(&format!("{};20:00;Added {pass};Hall;;\n", day(pass)));
         std::fs::write(dir.join("events.csv"), &csv).unwrap();
-        run(&[
-            "anslag",
-            "sync",
-            "--config",
-            &p("anslag.toml"),
-            "--cache-dir",
-            &p("cache"),
-        ])
-        .unwrap();
+        sync_in(&dir, &[]).unwrap();
     }
     // What a board subscribing now receives.
     let retained = retained_topics(&url, "hall");

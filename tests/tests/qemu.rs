@@ -9,6 +9,7 @@ use std::process::Command;
 
 use anslag_cli::cli::Cli;
 use anslag_core::bundle::Bundle;
+use anslag_tests::fresh_dir;
 use clap::Parser;
 
 fn qemu_available() -> bool {
@@ -170,7 +171,10 @@ fn firmware_receives_an_update_over_its_uart_and_draws_it() {
     if !qemu_available() {
         return;
     }
-    let dir = fresh_dir("qemu-sync");
+    let dir = fresh_dir(
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")),
+        "qemu-sync",
+    );
     let run = |args: &[&str]| Cli::try_parse_from(args).unwrap().command.run().unwrap();
     let p = |f: &str| dir.join(f).to_string_lossy().into_owned();
     run(&["anslag", "demo", "--out-dir", &p("demo")]);
@@ -188,7 +192,10 @@ fn firmware_receives_the_200_event_listing_within_48_kb() {
     if !qemu_available() {
         return;
     }
-    let dir = fresh_dir("qemu-sync-200");
+    let dir = fresh_dir(
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")),
+        "qemu-sync-200",
+    );
     let p = |f: &str| dir.join(f).to_string_lossy().into_owned();
     anslag_tests::run(&["anslag", "keygen", "--out", &p("k")]).unwrap();
     // 70 days from 2026-03-01 hold all 200 events (2026-03-03 to 2026-05-06).
@@ -206,13 +213,6 @@ fn firmware_receives_the_200_event_listing_within_48_kb() {
         ram > 32 * 1024,
         "receive RAM {ram} bytes: less than the inflate window?"
     );
-}
-
-fn fresh_dir(name: &str) -> std::path::PathBuf {
-    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }
 
 /// Pushes `bundle_path`, signed with `dir/k`, into a QEMU kiosk pinned to `dir/k.pub` that

@@ -87,22 +87,7 @@ pub struct CalendarRecord {
 
 impl CalendarRecord {
     /// The record for an iCalendar occurrence.
-    pub fn from_ics(o: &IcsOccurrence) -> CalendarRecord {
-        let occ = &o.occurrence;
-        CalendarRecord {
-            uid: o.has_uid.then(|| occ.uid.clone()),
-            summary: o.has_summary.then(|| occ.summary.clone()),
-            location: o.has_location.then(|| occ.location.clone()),
-            start: wall_clock(occ.start, occ.all_day),
-            end: wall_clock(occ.end, occ.all_day),
-            all_day: occ.all_day,
-            floating: occ.floating,
-            cancelled: occ.cancelled,
-        }
-    }
-
-    /// [`CalendarRecord::from_ics`], taking the strings instead of copying them.
-    fn from_ics_owned(o: IcsOccurrence) -> CalendarRecord {
+    pub fn from_ics(o: IcsOccurrence) -> CalendarRecord {
         let occ = o.occurrence;
         CalendarRecord {
             start: wall_clock(occ.start, occ.all_day),
@@ -223,7 +208,7 @@ pub fn expand_feeds(feeds: &[(String, Vec<u8>)], window: &Window, opts: &IcsOpti
                 out.diagnostics.extend(e.diagnostics);
                 e.occurrences
                     .into_iter()
-                    .map(CalendarRecord::from_ics_owned)
+                    .map(CalendarRecord::from_ics)
                     .collect::<Vec<_>>()
             }
             FeedKind::Csv => {
